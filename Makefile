@@ -1,0 +1,39 @@
+# The two commands a fresh machine needs: `make build` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: build test lint bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## build: create the venv, install konoha-gen, compile spec/konoha.yaml into out/
+build: $(STAMP)
+	$(BIN)/konoha-gen schema --quiet
+	$(BIN)/konoha-gen build spec/konoha.yaml --out out
+
+## test: the same set-up, then lint, type-check and the whole test suite
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check konoha_gen tests bench
+	$(BIN)/mypy
+
+## bench: build-time benchmark (pytest-benchmark) and the wall-clock script
+bench: $(STAMP)
+	$(BIN)/python -m pytest bench --benchmark-enable -q
+	$(BIN)/python bench/build_wall.py
+
+schema: $(STAMP)
+	$(BIN)/konoha-gen schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,3 @@
+from konoha_gen.cli import main
+
+main()

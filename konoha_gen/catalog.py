@@ -1,0 +1,57 @@
+"""Pinned upstream versions and chart coordinates: the one place they live.
+
+`spec.versions` may override a component's `version` (the chart version, or
+for non-chart components the application version). Versions follow the
+vendored chart data in shared/charts/catalog.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+SourceKind = Literal["HelmRepository", "OCIRepository", "GitRepository", "none"]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    component: str  # key used in spec.versions
+    chart: str | None  # chart name (None: not deployed by a chart)
+    version: str  # chart version, or app version when chart is None
+    app_version: str
+    source_kind: SourceKind
+    url: str | None  # Helm repository, OCI repository or git URL
+
+
+_ENTRIES = (
+    Upstream("vault", "vault", "0.34.1", "2.0.4", "HelmRepository", "https://helm.releases.hashicorp.com"),
+    Upstream("vault-secrets-operator", "vault-secrets-operator", "1.4.1", "1.4.1", "HelmRepository",
+             "https://helm.releases.hashicorp.com"),
+    Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io"),
+    Upstream("hive-metastore", "hive-metastore", "1.4.0", "3.1.3", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore"),
+    Upstream("cloudnative-pg", "cloudnative-pg", "0.29.0", "1.30.0", "HelmRepository", "https://cloudnative-pg.github.io/charts"),
+    Upstream("strimzi", "strimzi-kafka-operator", "1.2.0", "1.2.0", "OCIRepository",
+             "oci://quay.io/strimzi-helm/strimzi-kafka-operator"),
+    Upstream("kafka", None, "4.1.0", "4.1.0", "none", None),
+    Upstream("debezium", None, "3.6.1.Final", "3.6.1.Final", "none", None),
+    Upstream("iceberg-kafka-connect", None, "1.11.0", "1.11.0", "none", None),
+    Upstream("spark-operator", "spark-operator", "2.5.2", "2.5.2", "HelmRepository", "https://kubeflow.github.io/spark-operator"),
+    Upstream("kyuubi", "kyuubi", "v1.12.0", "1.12.0", "GitRepository", "https://github.com/apache/kyuubi"),
+    Upstream("airflow", "airflow", "1.21.0", "3.2.0", "HelmRepository", "https://airflow.apache.org"),
+    Upstream("trino", "trino", "1.42.2", "480", "HelmRepository", "https://trinodb.github.io/charts"),
+    Upstream("metabase", "metabase", "2.26.0", "v0.59.6.x", "HelmRepository", "https://pmint93.github.io/helm-charts"),
+    Upstream("keycloak", "keycloakx", "7.1.11", "26.5.6", "HelmRepository", "https://codecentric.github.io/helm-charts"),
+    Upstream("kube-prometheus-stack", "kube-prometheus-stack", "88.5.3", "v0.93.1", "HelmRepository",
+             "https://prometheus-community.github.io/helm-charts"),
+    Upstream("grafana", "grafana", "12.11.1", "13.2.0", "HelmRepository", "https://grafana-community.github.io/helm-charts"),
+    Upstream("traefik", "traefik", "41.3.0", "v3.7.11", "HelmRepository", "https://traefik.github.io/charts"),
+    Upstream("flux", "flux2", "2.18.3", "2.8.5", "HelmRepository", "https://fluxcd-community.github.io/helm-charts"),
+)
+
+CATALOG: MappingProxyType[str, Upstream] = MappingProxyType({entry.component: entry for entry in _ENTRIES})
+
+
+def pinned(component: str, overrides: dict[str, str]) -> str:
+    """The version to use: the spec's override, else the catalogue's pin."""
+    return overrides.get(component, CATALOG[component].version)

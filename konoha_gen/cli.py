@@ -1,0 +1,226 @@
+"""Command line: parse arguments, call the pipeline, print, choose the exit code.
+
+The only module that prints or exits. Exit codes: 0 ok, 1 drift found by
+`check`, 2 invalid input or output, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from konoha_gen import __version__
+from konoha_gen.errors import Diagnostic, ExitCode, KonohaError, OutputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_SPEC = Path("spec/konoha.yaml")
+DEFAULT_OUT = Path("out")
+MAX_SHOWN = 50
+
+spec_argument = click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_SPEC,
+                               required=False)
+out_option = click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUT,
+                          show_default=True, help="Directory of the generated tree.")
+
+
+def common_options(func: F) -> F:
+    """--quiet, --format and --debug on every command, with one error handler."""
+
+    @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                  help="Output format of reports and errors.")
+    @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, quiet: bool, fmt: str, debug: bool, **kwargs: Any) -> None:
+        out = Output(quiet=quiet, fmt=fmt)
+        try:
+            code = func(*args, out=out, **kwargs)
+        except KonohaError as exc:
+            out.diagnostics(exc.diagnostics)
+            code = ExitCode.INVALID
+        except OutputError as exc:
+            out.problems(exc)
+            code = ExitCode.INVALID
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 3
+            if debug:
+                raise
+            click.echo(f"konoha-gen: internal error: {type(exc).__name__}: {exc} "
+                       "(re-run with --debug for the traceback and report it)", err=True)
+            code = ExitCode.INTERNAL
+        sys.exit(int(code or 0))
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Output:
+    def __init__(self, *, quiet: bool, fmt: str) -> None:
+        self.quiet = quiet
+        self.json = fmt == "json"
+
+    def info(self, text: str) -> None:
+        if not self.quiet and not self.json:
+            click.echo(text)
+
+    def data(self, payload: object) -> None:
+        click.echo(json.dumps(payload, indent=2))
+
+    def diagnostics(self, diagnostics: list[Diagnostic]) -> None:
+        if self.json:
+            self.data({"errors": [d.to_json() for d in diagnostics]})
+            return
+        for diagnostic in diagnostics[:MAX_SHOWN]:
+            click.echo(diagnostic.format(), err=True)
+        if len(diagnostics) > MAX_SHOWN:
+            click.echo(f"... and {len(diagnostics) - MAX_SHOWN} more errors (--format json lists all)", err=True)
+        click.echo(f"{len(diagnostics)} error(s); nothing was written", err=True)
+
+    def problems(self, error: OutputError) -> None:
+        if self.json:
+            self.data({"errors": [{"path": p.path, "check": p.check, "message": p.message} for p in error.problems]})
+            return
+        for problem in error.problems:
+            click.echo(problem.format(), err=True)
+        click.echo(f"{len(error.problems)} problem(s) in the generated output; nothing was written", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="konoha-gen")
+def main() -> None:
+    """Compile a konoha.yaml platform spec into a GitOps tree (Terraform, Flux, Helm, VSO, connectors)."""
+
+
+@main.command()
+@spec_argument
+@out_option
+@click.option("--fail-on-change", is_flag=True,
+              help="Exit 1 when the build changed any file (for pre-commit: the commit held a stale out/).")
+@common_options
+def build(spec: Path, out_dir: Path, fail_on_change: bool, out: Output) -> ExitCode:
+    """Validate SPEC and write the generated tree into --out (only changed files)."""
+    from konoha_gen.pipeline import build as run_build
+
+    result = run_build(spec, out_dir)
+    for label, paths in (("created", result.create), ("updated", result.update), ("deleted", result.delete)):
+        for path in paths:
+            out.info(f"{label:8} {out_dir / path}")
+    for path in result.edited:
+        click.echo(f"warning: {out_dir / path} had been edited by hand; regenerated", err=True)
+    if out.json:
+        out.data({"created": result.create, "updated": result.update, "deleted": result.delete,
+                  "unchanged": len(result.identical), "edited": result.edited})
+    out.info(f"{out_dir}: {len(result.create)} created, {len(result.update)} updated, {len(result.delete)} deleted, "
+             f"{len(result.identical)} unchanged")
+    if fail_on_change and result.changed:
+        click.echo(f"konoha-gen: {out_dir} was stale and has been regenerated; stage it and commit again", err=True)
+        return ExitCode.DRIFT
+    return ExitCode.OK
+
+
+@main.command()
+@spec_argument
+@out_option
+@common_options
+def check(spec: Path, out_dir: Path, out: Output) -> ExitCode:
+    """Exit 1 if --out differs from what SPEC compiles to (stale, edited, missing or extra files). Writes nothing."""
+    from konoha_gen.pipeline import drift
+
+    result = drift(spec, out_dir)
+    edited = set(result.edited)
+    findings = [("edited", p) for p in result.edited]
+    findings += [("stale", p) for p in result.update if p not in edited]
+    findings += [("missing", p) for p in result.create]
+    findings += [("extra", p) for p in result.delete if p not in edited]
+    findings += [("foreign", p) for p in result.conflicts]
+    if out.json:
+        out.data({"drift": [{"kind": kind, "path": path} for kind, path in findings]})
+    else:
+        for kind, path in findings:
+            click.echo(f"{kind:8} {out_dir / path}", err=True)
+    if findings:
+        if not out.json:
+            click.echo(f"{out_dir} is out of date: run `konoha-gen build {spec}`", err=True)
+        return ExitCode.DRIFT
+    out.info(f"{out_dir} is up to date")
+    return ExitCode.OK
+
+
+@main.command()
+@spec_argument
+@common_options
+def validate(spec: Path, out: Output) -> ExitCode:
+    """Validate SPEC only (shape, references, derived names); write nothing."""
+    from konoha_gen.pipeline import compile_platform
+
+    compile_platform(spec)
+    if out.json:
+        out.data({"errors": []})
+    out.info(f"{spec}: valid")
+    return ExitCode.OK
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("spec/konoha.schema.json"), show_default=True, help="Where to write ('-' for stdout).")
+@common_options
+def schema(output: Path, out: Output) -> ExitCode:
+    """Write the JSON Schema of konoha.yaml (for editors)."""
+    from konoha_gen.schema import json_schema
+
+    text = json_schema()
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return ExitCode.OK
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not output.exists() or output.read_text("utf-8") != text:
+        output.write_text(text, "utf-8")
+        out.info(f"wrote {output}")
+    return ExitCode.OK
+
+
+@main.command()
+@spec_argument
+@common_options
+def secrets(spec: Path, out: Output) -> ExitCode:
+    """List every Vault path the platform reads: keys, readers, generated or manual."""
+    from konoha_gen.pipeline import compile_platform
+
+    platform = compile_platform(spec)
+    mount = platform.spec.secrets.vault.kv_mount
+    if out.json:
+        out.data({"mount": mount, "secrets": [
+            {"path": e.path, "keys": list(e.keys), "origin": e.origin,
+             "readers": [{"component": r.component, "namespace": r.namespace, "secret": r.secret_name}
+                         for r in e.readers]} for e in platform.secrets]})
+        return ExitCode.OK
+    rows = [("PATH", "KEYS", "READERS", "ORIGIN")]
+    for e in platform.secrets:
+        readers = ", ".join(f"{r.component}" + (f" ({r.namespace}/{r.secret_name})" if r.namespace else "")
+                            for r in e.readers)
+        rows.append((f"{mount}/{e.path}", ",".join(e.keys), readers or "-", e.origin))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    return ExitCode.OK
+
+
+@main.command()
+@spec_argument
+@click.option("--as", "style", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
+              help="Graph syntax.")
+@common_options
+def graph(spec: Path, style: str, out: Output) -> ExitCode:
+    """Print the component dependency graph of SPEC."""
+    from konoha_gen import graph as graphs
+    from konoha_gen.pipeline import compile_platform
+
+    platform = compile_platform(spec)
+    click.echo(graphs.mermaid(platform) if style == "mermaid" else graphs.dot(platform), nl=False)
+    return ExitCode.OK

@@ -1,0 +1,13 @@
+"""out/README.md: what was generated, the secrets inventory and the dependency graph."""
+
+from __future__ import annotations
+
+from konoha_gen.emit import Artifact
+from konoha_gen.graph import mermaid
+from konoha_gen.resolve import Platform
+from konoha_gen.templating import render
+
+
+def emit(platform: Platform) -> list[Artifact]:
+    text = render("README.md.j2", p=platform, graph=mermaid(platform))
+    return [Artifact("README.md", text)]

@@ -1,0 +1,81 @@
+"""spec.compute (Spark profiles, Kyuubi servers) and spec.modeling (dbt)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from konoha_gen.model.common import Component, Identifier, IsoDuration, Name, SparkMemory, SpecModel
+
+
+class Driver(SpecModel):
+    cores: int = Field(1, ge=1, le=64, description="driver cores (default 1)")
+    memory: SparkMemory = Field("1g", description="driver heap, a Spark memory string (default 1g)")
+
+
+class Executor(Driver):
+    instances: int | None = Field(None, ge=0, le=1000,
+                                  description="fixed executor count; with dynamicAllocation it is the initial count (default 2 without dynamicAllocation)")
+    memory: SparkMemory = Field("2g", description="executor heap, a Spark memory string (default 2g)")
+
+
+class DynamicAllocation(SpecModel):
+    min: int = Field(0, ge=0, description="spark.dynamicAllocation.minExecutors (default 0)")
+    max: int = Field(ge=1, description="spark.dynamicAllocation.maxExecutors")
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> DynamicAllocation:
+        if self.min > self.max:
+            raise PydanticCustomError("range", "min ({min}) must not exceed max ({max})", {"min": self.min, "max": self.max})
+        return self
+
+
+class SparkProfile(SpecModel):
+    name: Name = Field(description="profile name, referenced by Kyuubi servers")
+    driver: Driver = Field(default_factory=Driver, description="driver pod resources")
+    executor: Executor = Field(default_factory=Executor, description="executor pod resources")
+    dynamic_allocation: DynamicAllocation | None = Field(
+        None, description="scale executors between min and max (shuffle tracking on Kubernetes; default off)")
+
+
+class Spark(Component):
+    version: str = Field("3.5.3", pattern=r"^[34]\.[0-9]+\.[0-9]+$", description="Spark version (default 3.5.3)")
+    iceberg_version: str = Field("1.7.1", pattern=r"^1\.[0-9]+\.[0-9]+$", description="Iceberg Spark runtime version (default 1.7.1)")
+    image: str | None = Field(None, description="Spark image (default: the catalogue's image for `version`)")
+    profiles: list[SparkProfile] = Field(default_factory=lambda: [SparkProfile(name="small")],
+                                         description="named resource profiles (default [small])")
+    conf: dict[str, str] = Field(default_factory=dict, description="extra Spark properties (string values), checked against known keys")
+
+
+class KyuubiServer(SpecModel):
+    name: Name = Field(description="server name; its Service is kyuubi-<name>")
+    share_level: Literal["CONNECTION", "USER", "GROUP", "SERVER"] = Field(
+        "USER", description="kyuubi.engine.share.level: CONNECTION | USER | GROUP | SERVER (default USER)")
+    profile: Name = Field(description="Spark profile its engines use")
+    idle_timeout: IsoDuration = Field("PT30M", description="kyuubi.session.engine.idle.timeout (default PT30M)")
+    replicas: int = Field(1, ge=1, le=10, description="Kyuubi server pods (default 1)")
+
+
+class Kyuubi(Component):
+    servers: list[KyuubiServer] = Field(default_factory=list, description="Kyuubi servers (JDBC/Thrift endpoints)")
+
+
+class Compute(SpecModel):
+    spark: Spark = Field(default_factory=Spark, description="Spark on Kubernetes")
+    kyuubi: Kyuubi = Field(default_factory=Kyuubi, description="Kyuubi, Spark as a multi-tenant SQL service")
+
+
+class DbtProject(SpecModel):
+    name: Name = Field(description="dbt project name; the profiles.yml target")
+    server: Name = Field(description="Kyuubi server it runs on")
+    schema_: Identifier = Field(alias="schema", description="lakehouse namespace it builds into")
+
+
+class Dbt(Component):
+    projects: list[DbtProject] = Field(default_factory=list, description="dbt projects, one profiles.yml target each")
+
+
+class Modeling(SpecModel):
+    dbt: Dbt = Field(default_factory=Dbt, description="dbt on Spark through Kyuubi")

@@ -1,0 +1,63 @@
+"""The document root: apiVersion, kind, metadata, spec; and spec.tenants / spec.versions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from konoha_gen.model.cluster import Cluster, GitOps
+from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel
+from konoha_gen.model.compute import Compute, Modeling
+from konoha_gen.model.identity import Identity
+from konoha_gen.model.secrets import Secrets
+from konoha_gen.model.services import Access, Observability, Orchestration
+from konoha_gen.model.storage import Lakehouse, Storage
+from konoha_gen.model.streaming import Streaming
+
+API_VERSION = "konoha.dev/v1alpha1"
+
+
+class Quota(SpecModel):
+    cpu: Quantity = Field(description="CPU limit of the tenant's namespace (ResourceQuota)")
+    memory: Quantity = Field(description="memory limit of the tenant's namespace (ResourceQuota)")
+
+
+class Tenant(SpecModel):
+    name: Name = Field(description="tenant name; its namespace and Keycloak group derive from it")
+    members: list[Name] = Field(default_factory=list, description="Keycloak usernames")
+    kyuubi: Name | None = Field(None, description="default Kyuubi server of the tenant")
+    writes: list[Identifier] = Field(default_factory=list, description="lakehouse namespaces the tenant may write")
+    quota: Quota | None = Field(None, description="resource quota of the tenant namespace (default: none)")
+
+
+class PlatformSpec(SpecModel):
+    cluster: Cluster = Field(default_factory=Cluster, description="the Kubernetes cluster")
+    gitops: GitOps = Field(description="the git repository Flux reconciles")
+    secrets: Secrets = Field(default_factory=Secrets, description="Vault and the secrets inventory")
+    identity: Identity = Field(default_factory=Identity, description="single sign-on")
+    storage: Storage = Field(default_factory=Storage, description="object store and metastore")
+    lakehouse: Lakehouse = Field(default_factory=Lakehouse, description="Iceberg catalog and namespaces")
+    compute: Compute = Field(default_factory=Compute, description="Spark and Kyuubi")
+    modeling: Modeling = Field(default_factory=Modeling, description="dbt")
+    streaming: Streaming = Field(default_factory=Streaming, description="Kafka, Kafka Connect, CDC sources")
+    orchestration: Orchestration = Field(default_factory=Orchestration, description="Airflow")
+    access: Access = Field(default_factory=Access, description="Trino and Metabase")
+    observability: Observability = Field(default_factory=Observability, description="Grafana and Prometheus")
+    tenants: list[Tenant] = Field(default_factory=list, description="teams sharing the platform")
+    versions: dict[str, str] = Field(default_factory=dict,
+                                     description="component -> version, overriding the pinned catalogue (keys: see `konoha-gen versions`)")
+
+
+class Metadata(SpecModel):
+    name: Name = Field(description="platform name; prefixes namespaces and the cluster folder")
+    labels: dict[str, str] = Field(default_factory=dict, description="labels copied onto every generated Kubernetes object")
+
+
+class PlatformDocument(SpecModel):
+    """A konoha.yaml file."""
+
+    api_version: Literal["konoha.dev/v1alpha1"] = Field(alias="apiVersion", description="konoha.dev/v1alpha1")
+    kind: Literal["Platform"] = Field(description="Platform")
+    metadata: Metadata = Field(description="name and labels")
+    spec: PlatformSpec = Field(description="the platform")

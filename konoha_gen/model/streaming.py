@@ -1,0 +1,68 @@
+"""spec.streaming: Kafka, Kafka Connect and the Debezium CDC sources."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from konoha_gen.model.common import Component, Hostname, Identifier, Name, Port, Quantity, SpecModel, TableName, VaultRef
+
+# SnapshotMode enums of Debezium 3.6.1 (PostgresConnectorConfig / BinlogConnectorConfig).
+POSTGRES_SNAPSHOT_MODES = ("always", "initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "recovery")
+MYSQL_SNAPSHOT_MODES = ("initial", "initial_only", "when_needed", "no_data", "recovery", "always", "configuration_based", "custom")
+DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
+
+
+class Kafka(Component):
+    brokers: int = Field(1, ge=1, le=9, description="KRaft broker/controller nodes (default 1)")
+    storage: Quantity = Field("20Gi", description="volume per broker (default 20Gi)")
+
+
+class Connect(Component):
+    replicas: int = Field(1, ge=1, le=9, description="Kafka Connect workers (default 1)")
+
+
+class Target(SpecModel):
+    namespace: Identifier = Field(description="lakehouse namespace the tables land in")
+    upsert: bool = Field(True, description="maintain current-state tables (true) or only the change log (false); default true")
+    keys: dict[TableName, list[str]] = Field(default_factory=dict, description="id columns per table (default: the table's primary key)")
+    partition_by: dict[TableName, list[str]] = Field(default_factory=dict, description="Iceberg partition transforms per table")
+
+
+class Source(SpecModel):
+    name: Name = Field(description="source name; Debezium topic.prefix and connector names derive from it")
+    engine: Literal["postgres", "mysql"] = Field(description="postgres (pgoutput) or mysql (binlog)")
+    host: Hostname = Field(description="database host")
+    port: Port | None = Field(None, description="database port (default 5432 for postgres, 3306 for mysql)")
+    database: str = Field(min_length=1, max_length=63, description="database to capture")
+    credentials: VaultRef = Field(description="replication user (keys username, password)")
+    tables: list[TableName] = Field(min_length=1, description="tables to capture, schema.table")
+    snapshot: str = Field("initial", description="Debezium snapshot.mode (default initial)")
+    slot: str | None = Field(None, pattern=r"^[a-z0-9_]{1,63}$",
+                             description="postgres replication slot (default konoha_<name>); [a-z0-9_]{1,63}")
+    publication: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                                    description="postgres publication (default konoha_<name>)")
+    server_id: int | None = Field(None, ge=1, le=4294967295,
+                                  description="mysql database.server.id, unique among replication clients (default: derived from name)")
+    target: Target = Field(description="where and how the tables land in the lakehouse")
+
+    @model_validator(mode="after")
+    def _engine_rules(self) -> Source:
+        modes = POSTGRES_SNAPSHOT_MODES if self.engine == "postgres" else MYSQL_SNAPSHOT_MODES
+        if self.snapshot not in modes:
+            raise PydanticCustomError(
+                "snapshot_mode", "snapshot '{mode}' is not a Debezium 3.6 {engine} snapshot.mode; valid: {valid}",
+                {"mode": self.snapshot, "engine": self.engine, "valid": ", ".join(modes)})
+        if self.engine == "mysql" and (self.slot or self.publication):
+            raise PydanticCustomError("engine_field", "slot and publication apply to postgres sources only", {})
+        if self.engine == "postgres" and self.server_id is not None:
+            raise PydanticCustomError("engine_field", "serverId applies to mysql sources only", {})
+        return self
+
+
+class Streaming(SpecModel):
+    kafka: Kafka = Field(default_factory=Kafka, description="Kafka on Strimzi (KRaft)")
+    connect: Connect = Field(default_factory=Connect, description="Kafka Connect running Debezium and the Iceberg sink")
+    sources: list[Source] = Field(default_factory=list, description="CDC sources, one Debezium connector and one Iceberg sink each")

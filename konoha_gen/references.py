@@ -1,0 +1,221 @@
+"""Rules that span sections: unique names, cross-references, disabled components.
+
+Runs after the shape is valid. Each problem points at the referring node and
+lists the valid targets, so the fix is one edit away.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from konoha_gen.catalog import CATALOG
+from konoha_gen.errors import Diagnostic
+from konoha_gen.load import LoadedSpec, PathKey
+from konoha_gen.model import PlatformDocument
+from konoha_gen.model.common import split_vault_ref
+from konoha_gen.model.credentials import credential_fields
+
+SPEC: PathKey = ("spec",)
+
+
+class _Collector:
+    def __init__(self, loaded: LoadedSpec) -> None:
+        self.loaded = loaded
+        self.problems: list[Diagnostic] = []
+
+    def error(self, path: PathKey, message: str, hint: str = "", *, key: bool = False) -> None:
+        self.problems.append(self.loaded.diagnostic(path, message, hint, key=key))
+
+    def unique(self, names: Iterable[str], path: PathKey, what: str, field: str | None = "name") -> None:
+        seen: dict[str, int] = {}
+        for index, name in enumerate(names):
+            where = (*path, index, field) if field else (*path, index)
+            if name in seen:
+                self.error(where, f"duplicate {what} '{name}' (also at index {seen[name]})", f"{what} names must be unique")
+            seen.setdefault(name, index)
+
+    def refers(self, value: str, valid: Iterable[str], path: PathKey, what: str) -> None:
+        choices = sorted(set(valid))
+        if value in choices:
+            return
+        close = difflib.get_close_matches(value, choices, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint += f"valid: {', '.join(choices)}" if choices else f"declare a {what} first"
+        self.error(path, f"unknown {what} '{value}'", hint)
+
+    def requires(self, enabled: bool, path: PathKey, what: str, switch: str) -> None:
+        if not enabled:
+            self.error(path, f"refers to {what}, which is disabled ({switch}: false)",
+                       f"enable {what} or remove this reference")
+
+
+def check_references(document: PlatformDocument, loaded: LoadedSpec) -> list[Diagnostic]:
+    """All cross-section problems of a shape-valid spec."""
+    c = _Collector(loaded)
+    _check_uniqueness(document, c)
+    _check_storage(document, c)
+    _check_compute(document, c)
+    _check_streaming(document, c)
+    _check_services(document, c)
+    _check_tenants(document, c)
+    _check_secrets(document, c)
+    _check_versions(document, c)
+    return c.problems
+
+
+def _check_uniqueness(d: PlatformDocument, c: _Collector) -> None:
+    s = d.spec
+    c.unique((b.name for b in s.storage.object_store.buckets), (*SPEC, "storage", "objectStore", "buckets"), "bucket")
+    c.unique(s.lakehouse.namespaces, (*SPEC, "lakehouse", "namespaces"), "namespace", None)
+    c.unique((p.name for p in s.compute.spark.profiles), (*SPEC, "compute", "spark", "profiles"), "Spark profile")
+    c.unique((k.name for k in s.compute.kyuubi.servers), (*SPEC, "compute", "kyuubi", "servers"), "Kyuubi server")
+    c.unique((p.name for p in s.modeling.dbt.projects), (*SPEC, "modeling", "dbt", "projects"), "dbt project")
+    c.unique((x.name for x in s.streaming.sources), (*SPEC, "streaming", "sources"), "source")
+    c.unique((x.id for x in s.orchestration.airflow.connections), (*SPEC, "orchestration", "airflow", "connections"),
+             "connection", "id")
+    c.unique((t.name for t in s.tenants), (*SPEC, "tenants"), "tenant")
+    c.unique((g.path for g in s.secrets.generate), (*SPEC, "secrets", "generate"), "generated secret", "path")
+    c.unique(s.identity.keycloak.groups, (*SPEC, "identity", "keycloak", "groups"), "group", None)
+    for index, source in enumerate(s.streaming.sources):
+        c.unique(source.tables, (*SPEC, "streaming", "sources", index, "tables"), "table", None)
+
+
+def _check_storage(d: PlatformDocument, c: _Collector) -> None:
+    s = d.spec
+    store = s.storage.object_store
+    bucket = s.lakehouse.warehouse.removeprefix("s3a://").split("/", 1)[0]
+    c.refers(bucket, (b.name for b in store.buckets), (*SPEC, "lakehouse", "warehouse"), "bucket")
+    lake_users = [
+        (s.storage.metastore.enabled, ("storage", "metastore"), "the Hive Metastore"),
+        (s.compute.spark.enabled, ("compute", "spark"), "Spark"),
+        (s.access.trino.enabled, ("access", "trino"), "Trino"),
+        (bool(s.streaming.sources), ("streaming", "sources"), "the CDC sources"),
+    ]
+    for used, path, who in lake_users:
+        if not used:
+            continue
+        c.requires(store.enabled, (*SPEC, *path), "the object store", "spec.storage.objectStore.enabled")
+        if path != ("storage", "metastore"):
+            c.requires(s.storage.metastore.enabled, (*SPEC, *path), "the Hive Metastore", "spec.storage.metastore.enabled")
+        del who
+
+
+def _check_compute(d: PlatformDocument, c: _Collector) -> None:
+    s = d.spec
+    kyuubi = s.compute.kyuubi
+    profiles = [p.name for p in s.compute.spark.profiles]
+    if kyuubi.enabled and kyuubi.servers:
+        c.requires(s.compute.spark.enabled, (*SPEC, "compute", "kyuubi"), "Spark", "spec.compute.spark.enabled")
+    for index, server in enumerate(kyuubi.servers):
+        c.refers(server.profile, profiles, (*SPEC, "compute", "kyuubi", "servers", index, "profile"), "Spark profile")
+    for key in s.compute.spark.conf:
+        if not key.startswith("spark."):
+            c.error((*SPEC, "compute", "spark", "conf", key), f"'{key}' is not a Spark property",
+                    "Spark properties start with 'spark.'", key=True)
+        elif _looks_secret(key):
+            c.error((*SPEC, "compute", "spark", "conf", key), f"'{key}' holds a credential; plaintext is refused",
+                    "credentials reach Spark through VSO-made Secrets, not spark.conf", key=True)
+    dbt = s.modeling.dbt
+    servers = [k.name for k in kyuubi.servers]
+    for index, project in enumerate(dbt.projects if dbt.enabled else ()):
+        path = (*SPEC, "modeling", "dbt", "projects", index)
+        c.requires(kyuubi.enabled, (*path, "server"), "Kyuubi", "spec.compute.kyuubi.enabled")
+        c.refers(project.server, servers, (*path, "server"), "Kyuubi server")
+        c.refers(project.schema_, s.lakehouse.namespaces, (*path, "schema"), "lakehouse namespace")
+
+
+def _looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in ("password", "secret", "token", "access.key", "credential"))
+
+
+def _check_streaming(d: PlatformDocument, c: _Collector) -> None:
+    s = d.spec
+    if not s.streaming.sources:
+        return
+    base = (*SPEC, "streaming", "sources")
+    c.requires(s.streaming.kafka.enabled, base, "Kafka", "spec.streaming.kafka.enabled")
+    c.requires(s.streaming.connect.enabled, base, "Kafka Connect", "spec.streaming.connect.enabled")
+    for index, source in enumerate(s.streaming.sources):
+        path = (*base, index, "target")
+        c.refers(source.target.namespace, s.lakehouse.namespaces, (*path, "namespace"), "lakehouse namespace")
+        for field, mapping in (("keys", source.target.keys), ("partitionBy", source.target.partition_by)):
+            for table, columns in mapping.items():
+                c.refers(table, source.tables, (*path, field, table), f"table of source '{source.name}'")
+                if not columns:
+                    c.error((*path, field, table), "the column list is empty", "name at least one column or remove the entry")
+
+
+def _check_services(d: PlatformDocument, c: _Collector) -> None:
+    s = d.spec
+    airflow = s.orchestration.airflow
+    servers = [k.name for k in s.compute.kyuubi.servers] if s.compute.kyuubi.enabled else []
+    for index, conn in enumerate(airflow.connections if airflow.enabled else ()):
+        path = (*SPEC, "orchestration", "airflow", "connections", index)
+        if conn.kyuubi is not None:
+            c.requires(s.compute.kyuubi.enabled, (*path, "kyuubi"), "Kyuubi", "spec.compute.kyuubi.enabled")
+            if s.compute.kyuubi.enabled:
+                c.refers(conn.kyuubi, servers, (*path, "kyuubi"), "Kyuubi server")
+        if conn.trino is not None:
+            c.requires(s.access.trino.enabled, (*path, "trino"), "Trino", "spec.access.trino.enabled")
+            c.refers(conn.trino, [s.lakehouse.catalog], (*path, "trino"), "Trino catalog")
+    if s.access.metabase.enabled:
+        c.requires(s.access.trino.enabled, (*SPEC, "access", "metabase"), "Trino", "spec.access.trino.enabled")
+    dashboards = {
+        "kyuubi": (s.compute.kyuubi.enabled, "spec.compute.kyuubi.enabled"),
+        "spark": (s.compute.spark.enabled, "spec.compute.spark.enabled"),
+        "trino": (s.access.trino.enabled, "spec.access.trino.enabled"),
+        "kafka": (s.streaming.kafka.enabled, "spec.streaming.kafka.enabled"),
+        "airflow": (airflow.enabled, "spec.orchestration.airflow.enabled"),
+        "minio": (s.storage.object_store.enabled, "spec.storage.objectStore.enabled"),
+        "vault": (True, ""),
+    }
+    grafana = s.observability.grafana
+    for index, name in enumerate(grafana.dashboards if grafana.enabled else ()):
+        enabled, switch = dashboards[name]
+        c.requires(enabled, (*SPEC, "observability", "grafana", "dashboards", index), name, switch)
+    if grafana.enabled:
+        c.requires(s.observability.metrics.enabled, (*SPEC, "observability", "grafana"), "Prometheus",
+                   "spec.observability.metrics.enabled")
+
+
+def _check_tenants(d: PlatformDocument, c: _Collector) -> None:
+    s = d.spec
+    servers = [k.name for k in s.compute.kyuubi.servers]
+    keycloak = s.identity.keycloak.enabled
+    for index, tenant in enumerate(s.tenants):
+        path = (*SPEC, "tenants", index)
+        if tenant.kyuubi is not None:
+            c.requires(s.compute.kyuubi.enabled, (*path, "kyuubi"), "Kyuubi", "spec.compute.kyuubi.enabled")
+            if s.compute.kyuubi.enabled:
+                c.refers(tenant.kyuubi, servers, (*path, "kyuubi"), "Kyuubi server")
+        for w, namespace in enumerate(tenant.writes):
+            c.refers(namespace, s.lakehouse.namespaces, (*path, "writes", w), "lakehouse namespace")
+        c.unique(tenant.members, (*path, "members"), "member", None)
+        if tenant.members:
+            c.requires(keycloak, (*path, "members"), "Keycloak", "spec.identity.keycloak.enabled")
+
+
+def _check_secrets(d: PlatformDocument, c: _Collector) -> None:
+    """A reference into a generated path must name keys that path generates."""
+    s = d.spec
+    generated = {g.path: set(g.keys) for g in s.secrets.generate}
+    for field in credential_fields(d.spec):
+        path, ref, needed = (*SPEC, *field.path), field.ref, set(field.keys)
+        vault_path, key = split_vault_ref(ref)
+        if vault_path not in generated:
+            continue  # a manual secret: the inventory lists it for the operator
+        wanted = {key} if key else needed
+        missing = sorted(wanted - generated[vault_path])
+        if missing:
+            c.error(path, f"vault:{vault_path} is generated without key(s) {', '.join(missing)}",
+                    f"add them to the keys of secrets.generate path {vault_path}")
+
+
+def _check_versions(d: PlatformDocument, c: _Collector) -> None:
+    for component in d.spec.versions:
+        if component not in CATALOG:
+            close = difflib.get_close_matches(component, CATALOG, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"valid: {', '.join(sorted(CATALOG))}"
+            c.error((*SPEC, "versions", component), f"unknown component '{component}'", hint, key=True)

@@ -1,0 +1,511 @@
+"""Stage 3: validated spec -> one immutable Platform that every emitter reads.
+
+Every derived name (namespace, Service host and port, Secret name, connector,
+topic, slot, table) is computed here, once. Emitters never invent a name;
+two emitters that must agree read the same field of the Platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from konoha_gen.catalog import CATALOG, Upstream
+from konoha_gen.errors import Diagnostic, KonohaError
+from konoha_gen.load import LoadedSpec
+from konoha_gen.model import PlatformDocument
+from konoha_gen.model.common import split_vault_ref
+from konoha_gen.model.credentials import credential_fields
+from konoha_gen.model.platform import PlatformSpec
+from konoha_gen.model.streaming import DEFAULT_PORTS
+
+#: Layers in the order Flux applies them (issue: GitOps delivery).
+LAYERS = ("operators", "security", "storage", "metastore", "streaming", "compute", "access", "orchestration",
+          "observability")
+MAX_K8S_NAME = 63
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    namespace: str
+    port: int
+
+    @property
+    def host(self) -> str:
+        return f"{self.name}.{self.namespace}.svc.cluster.local"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Component:
+    """Something the platform deploys (or configures), with its place in the graph."""
+
+    name: str
+    title: str
+    layer: str
+    namespace: str
+    depends_on: tuple[str, ...]
+    service: Service | None = None
+    upstream: Upstream | None = None  # with spec.versions applied
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One consumer of a Vault secret and the Kubernetes Secret VSO makes for it."""
+
+    component: str
+    namespace: str | None  # None: read by Terraform, not inside the cluster
+    secret_name: str | None
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SecretEntry:
+    path: str  # under the KV mount
+    keys: tuple[str, ...]
+    readers: tuple[Reader, ...]
+    generated: bool  # Terraform creates it with random values; else an operator writes it
+    length: int = 32
+
+    @property
+    def origin(self) -> str:
+        return "generated" if self.generated else "manual"
+
+
+@dataclass(frozen=True)
+class Database:
+    """A CloudNativePG cluster owned by one component."""
+
+    name: str
+    owner: str
+    namespace: str
+    size: str
+    service: Service
+    app_secret: str  # made by CloudNativePG itself
+
+
+@dataclass(frozen=True)
+class LakehouseWiring:
+    catalog: str
+    bucket: str
+    warehouse: str  # s3a://bucket/prefix/ (Spark, Hadoop)
+    warehouse_s3: str  # s3://bucket/prefix/ (Trino, the Iceberg sink)
+    s3_endpoint: str  # http://minio...:9000
+    metastore_uri: str  # thrift://hive-metastore...:9083
+    namespaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KyuubiServer:
+    name: str
+    share_level: str
+    profile: str
+    idle_timeout: str
+    replicas: int
+    service: Service
+    rest_port: int
+    engine_service_account: str
+
+
+@dataclass(frozen=True)
+class DbtTarget:
+    name: str
+    server: str
+    host: str
+    port: int
+    schema: str
+
+
+@dataclass(frozen=True)
+class CdcTable:
+    table: str  # schema.table in the source database
+    topic: str
+    sink_table: str  # namespace.table the Iceberg sink appends to (the change log when upserting)
+    current_table: str | None  # namespace.table maintained by MERGE when upserting
+    keys: tuple[str, ...]  # empty: the source's primary key
+    partition_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CdcSource:
+    name: str
+    engine: str
+    host: str
+    port: int
+    database: str
+    credentials_path: str
+    secret_name: str
+    snapshot: str
+    topic_prefix: str
+    source_connector: str
+    sink_connector: str
+    slot: str | None
+    publication: str | None
+    server_id: int | None
+    schema_history_topic: str | None
+    heartbeat_topic: str
+    namespace: str  # lakehouse namespace
+    upsert: bool
+    tables: tuple[CdcTable, ...]
+
+
+@dataclass(frozen=True)
+class KafkaWiring:
+    cluster: str
+    namespace: str
+    bootstrap: Service
+    connect: str
+    connect_api: Service
+    connect_group: str
+    connect_topics: tuple[str, str, str]  # configs, offsets, status
+    control_topic: str
+
+
+@dataclass(frozen=True)
+class Tenant:
+    name: str
+    namespace: str
+    group: str
+    members: tuple[str, ...]
+    kyuubi: str | None
+    writes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The resolved model: the only input of every emitter."""
+
+    name: str
+    spec_file: str  # as shown in generated headers
+    spec_sha256: str
+    labels: MappingProxyType[str, str]
+    spec: PlatformSpec  # validated settings (sizes, flags) for emitters; names come from the fields below
+    components: tuple[Component, ...]  # topologically ordered
+    secrets: tuple[SecretEntry, ...]
+    databases: tuple[Database, ...]
+    lakehouse: LakehouseWiring | None
+    kyuubi: tuple[KyuubiServer, ...]
+    dbt: tuple[DbtTarget, ...]
+    kafka: KafkaWiring | None
+    sources: tuple[CdcSource, ...]
+    tenants: tuple[Tenant, ...]
+    versions: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def component(self, name: str) -> Component:
+        return next(c for c in self.components if c.name == name)
+
+    def has(self, name: str) -> bool:
+        return any(c.name == name for c in self.components)
+
+    def secret_for(self, component: str, path: str) -> Reader:
+        """The Kubernetes Secret through which `component` reads Vault `path`."""
+        entry = next(e for e in self.secrets if e.path == path)
+        return next(r for r in entry.readers if r.component == component)
+
+
+def resolve(document: PlatformDocument, loaded: LoadedSpec, spec_file: str) -> Platform:
+    """Compute the Platform; derived-name problems raise KonohaError."""
+    return _Resolver(document, loaded).platform(spec_file)
+
+
+def k8s_name(*parts: str) -> str:
+    """Join parts with '-', keeping within 63 chars with a stable hash suffix."""
+    name = "-".join(p for p in parts if p).replace("/", "-").replace("_", "-").replace(".", "-")
+    if len(name) <= MAX_K8S_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_K8S_NAME - 9].rstrip('-')}-{digest}"
+
+
+def secret_name(component: str, vault_path: str) -> str:
+    """Name of the Secret VSO writes for `component` reading `vault_path`:
+    minio reading minio/root -> minio-root; kafka-connect reading sources/shop
+    -> kafka-connect-sources-shop."""
+    if vault_path.split("/", 1)[0] == component:
+        return k8s_name(vault_path)
+    return k8s_name(component, vault_path)
+
+
+class _Resolver:
+    def __init__(self, document: PlatformDocument, loaded: LoadedSpec) -> None:
+        self.doc = document
+        self.spec = document.spec
+        self.loaded = loaded
+        self.name = document.metadata.name
+        self.problems: list[Diagnostic] = []
+
+    def platform(self, spec_file: str) -> Platform:
+        components = self._components()
+        by_name = {c.name: c for c in components}
+        platform = Platform(
+            name=self.name,
+            spec_file=spec_file,
+            spec_sha256=self.loaded.sha256,
+            labels=MappingProxyType(dict(sorted(self.doc.metadata.labels.items()))),
+            spec=self.spec,
+            components=components,
+            secrets=self._secrets(by_name),
+            databases=self._databases(by_name),
+            lakehouse=self._lakehouse(by_name),
+            kyuubi=self._kyuubi(by_name),
+            dbt=(),
+            kafka=self._kafka(by_name),
+            sources=(),
+            tenants=self._tenants(),
+            versions=MappingProxyType({c.name: c.upstream.version for c in components if c.upstream}),
+        )
+        platform = _replace(platform, dbt=self._dbt(platform), sources=self._sources(platform))
+        if self.problems:
+            raise KonohaError(sorted(set(self.problems)))
+        return platform
+
+    # -- names ---------------------------------------------------------------
+    def namespace(self, layer: str) -> str:
+        return f"{self.name}-{layer}"
+
+    def _check_length(self, name: str, path: tuple[str | int, ...], what: str, limit: int = MAX_K8S_NAME) -> str:
+        if len(name) > limit:
+            self.problems.append(self.loaded.diagnostic(
+                ("spec", *path), f"derived {what} '{name}' is {len(name)} characters; the limit is {limit}",
+                "shorten the names it is made from"))
+        return name
+
+    # -- components and their graph -------------------------------------------
+    def _components(self) -> tuple[Component, ...]:
+        s = self.spec
+        wanted: list[tuple[str, str, str, list[str], Service | None, str | None]] = []
+
+        def add(name: str, title: str, layer: str, deps: Iterable[str], port: int | None = None,
+                service: str | None = None, catalog: str | None = None) -> None:
+            ns = self.namespace(layer)
+            svc = Service(service or name, ns, port) if port else None
+            wanted.append((name, title, layer, list(deps), svc, catalog))
+
+        add("traefik", "Traefik (ingress)", "operators", [], 80, catalog="traefik")
+        add("cloudnative-pg", "CloudNativePG operator", "operators", [], catalog="cloudnative-pg")
+        add("vault", "Vault", "security", [], 8200, catalog="vault")
+        add("vault-secrets-operator", "Vault Secrets Operator", "security", ["vault"], catalog="vault-secrets-operator")
+        vso = "vault-secrets-operator"
+        if s.identity.keycloak.enabled:
+            add("keycloak", "Keycloak", "security", [vso, "cloudnative-pg"], 80, "keycloak-http", "keycloak")
+        sso = ["keycloak"] if s.identity.keycloak.enabled else []
+        if s.storage.object_store.enabled:
+            add("minio", "MinIO", "storage", [vso], 9000, catalog="minio")
+        if s.storage.metastore.enabled:
+            add("hive-metastore", "Hive Metastore", "metastore", ["minio", "cloudnative-pg", vso], 9083,
+                catalog="hive-metastore")
+        if s.streaming.kafka.enabled:
+            add("strimzi", "Strimzi operator", "operators", [], catalog="strimzi")
+            add("kafka", "Kafka", "streaming", ["strimzi"], 9092, f"{self.name}-kafka-bootstrap", "kafka")
+        if s.streaming.connect.enabled and s.streaming.kafka.enabled:
+            add("kafka-connect", "Kafka Connect (Debezium, Iceberg sink)", "streaming",
+                ["kafka", "strimzi", vso] + (["hive-metastore", "minio"] if s.streaming.sources else []),
+                8083, f"{self.name}-cdc-connect-api")
+        if s.compute.spark.enabled:
+            add("spark", "Spark (profiles, images)", "compute", [])
+        if s.compute.kyuubi.enabled:
+            add("kyuubi", "Kyuubi", "compute", ["spark", "hive-metastore", "minio", vso], catalog="kyuubi")
+        if s.modeling.dbt.enabled and s.modeling.dbt.projects:
+            add("dbt", "dbt profiles", "compute", ["kyuubi"])
+        if s.access.trino.enabled:
+            add("trino", "Trino", "access", ["hive-metastore", "minio", vso, *sso], 8080, catalog="trino")
+        if s.access.metabase.enabled:
+            add("metabase", "Metabase", "access", ["trino", "cloudnative-pg", vso, *sso], 80, catalog="metabase")
+        airflow = s.orchestration.airflow
+        if airflow.enabled:
+            targets = {"kyuubi" for c in airflow.connections if c.kyuubi} | {"trino" for c in airflow.connections if c.trino}
+            add("airflow", "Airflow", "orchestration", ["cloudnative-pg", vso, *sso, *sorted(targets)], 8080,
+                "airflow-api-server", "airflow")
+        if s.observability.metrics.enabled:
+            add("kube-prometheus-stack", "Prometheus + Grafana", "observability", [vso, *sso], 9090,
+                "prometheus-operated", "kube-prometheus-stack")
+        names = {w[0] for w in wanted}
+        components = []
+        for name, title, layer, deps, svc, catalog_key in wanted:
+            upstream = None
+            if catalog_key:
+                pin = CATALOG[catalog_key]
+                upstream = _replace(pin, version=self.spec.versions.get(catalog_key, pin.version))
+            components.append(Component(name, title, layer, self._namespace_of(name, layer),
+                                        tuple(sorted(d for d in set(deps) if d in names)), svc, upstream))
+        return _toposort(components)
+
+    def _namespace_of(self, name: str, layer: str) -> str:
+        return self._check_length(self.namespace(layer), ("metadata", "name"), "namespace") if name else ""
+
+    # -- secrets inventory -----------------------------------------------------
+    def _secrets(self, by_name: dict[str, Component]) -> tuple[SecretEntry, ...]:
+        readers: dict[str, dict[tuple[str, str | None], set[str]]] = {}
+        keys: dict[str, set[str]] = {}
+        for cred in credential_fields(self.spec):
+            path, key = split_vault_ref(cred.ref)
+            wanted = {key} if key else set(cred.keys)
+            keys.setdefault(path, set()).update(wanted)
+            for reader in cred.readers:
+                namespace = "flux-system" if reader == "flux" else (by_name[reader].namespace if reader in by_name else None)
+                readers.setdefault(path, {}).setdefault((reader, namespace), set()).update(wanted)
+        for component in ("hive-metastore", "kafka-connect", "kyuubi", "trino"):
+            if component in by_name and "minio" in by_name:
+                path = f"minio/users/{component}"
+                keys[path] = {"access-key", "secret-key"}
+                readers.setdefault(path, {})[(component, by_name[component].namespace)] = {"access-key", "secret-key"}
+                readers[path][("terraform", None)] = {"access-key", "secret-key"}
+        generated = {g.path: g for g in self.spec.secrets.generate}
+        implicit = {p for p in keys if p.startswith("minio/users/")}
+        for path in self.spec.secrets.external:
+            keys.setdefault(path, set())
+        entries = []
+        for path in sorted(set(keys) | set(generated)):
+            gen = generated.get(path)
+            all_keys = keys.get(path, set()) | set(gen.keys if gen else ())
+            entry_readers = tuple(
+                Reader(component, namespace, secret_name(component, path) if namespace else None, tuple(sorted(ks)))
+                for (component, namespace), ks in sorted(readers.get(path, {}).items(), key=lambda i: (i[0][0], i[0][1] or "")))
+            entries.append(SecretEntry(path, tuple(sorted(all_keys)), entry_readers, gen is not None or path in implicit,
+                                       gen.length if gen else 32))
+        return tuple(entries)
+
+    # -- per-layer wiring ------------------------------------------------------
+    def _databases(self, by_name: dict[str, Component]) -> tuple[Database, ...]:
+        owners = {"hive-metastore": self.spec.storage.metastore.database_size, "keycloak": "2Gi",
+                  "airflow": "5Gi", "metabase": "2Gi"}
+        databases = []
+        for owner, size in owners.items():
+            if owner in by_name:
+                ns = by_name[owner].namespace
+                name = f"{owner}-db"
+                databases.append(Database(name, owner, ns, size, Service(f"{name}-rw", ns, 5432), f"{name}-app"))
+        return tuple(databases)
+
+    def _lakehouse(self, by_name: dict[str, Component]) -> LakehouseWiring | None:
+        if "minio" not in by_name or "hive-metastore" not in by_name:
+            return None
+        lake = self.spec.lakehouse
+        warehouse = lake.warehouse if lake.warehouse.endswith("/") else lake.warehouse + "/"
+        minio, hms = by_name["minio"].service, by_name["hive-metastore"].service
+        assert minio is not None and hms is not None
+        return LakehouseWiring(
+            catalog=lake.catalog,
+            bucket=warehouse.removeprefix("s3a://").split("/", 1)[0],
+            warehouse=warehouse,
+            warehouse_s3="s3://" + warehouse.removeprefix("s3a://"),
+            s3_endpoint=f"http://{minio.address}",
+            metastore_uri=f"thrift://{hms.address}",
+            namespaces=tuple(lake.namespaces),
+        )
+
+    def _kyuubi(self, by_name: dict[str, Component]) -> tuple[KyuubiServer, ...]:
+        if "kyuubi" not in by_name:
+            return ()
+        ns = by_name["kyuubi"].namespace
+        return tuple(
+            KyuubiServer(k.name, k.share_level, k.profile, k.idle_timeout, k.replicas,
+                         Service(f"kyuubi-{k.name}", ns, 10009), 10099, f"kyuubi-{k.name}-spark")
+            for k in self.spec.compute.kyuubi.servers)
+
+    def _dbt(self, platform: Platform) -> tuple[DbtTarget, ...]:
+        if not platform.has("dbt"):
+            return ()
+        servers = {k.name: k for k in platform.kyuubi}
+        return tuple(DbtTarget(p.name, p.server, servers[p.server].service.host, servers[p.server].service.port, p.schema_)
+                     for p in self.spec.modeling.dbt.projects)
+
+    def _kafka(self, by_name: dict[str, Component]) -> KafkaWiring | None:
+        if "kafka" not in by_name:
+            return None
+        ns = by_name["kafka"].namespace
+        connect = f"{self.name}-cdc"
+        bootstrap = by_name["kafka"].service
+        assert bootstrap is not None
+        return KafkaWiring(
+            cluster=self.name, namespace=ns, bootstrap=bootstrap, connect=connect,
+            connect_api=Service(f"{connect}-connect-api", ns, 8083), connect_group=f"{connect}-connect",
+            connect_topics=(f"{connect}-configs", f"{connect}-offsets", f"{connect}-status"),
+            control_topic="control-iceberg")
+
+    def _sources(self, platform: Platform) -> tuple[CdcSource, ...]:
+        sources = []
+        server_ids: dict[int, str] = {}
+        slots: dict[str, str] = {}
+        for index, src in enumerate(self.spec.streaming.sources):
+            path = ("streaming", "sources", index)
+            ident = f"{self.name}_{src.name}".replace("-", "_")
+            slot = publication = history = None
+            server_id = None
+            if src.engine == "postgres":
+                slot = self._check_length(src.slot or ident, (*path, "name"), "replication slot")
+                publication = self._check_length(src.publication or ident, (*path, "name"), "publication")
+                if slot in slots:
+                    self.problems.append(self.loaded.diagnostic(
+                        (*path, "slot" if src.slot else "name"),
+                        f"replication slot '{slot}' is also used by source '{slots[slot]}'",
+                        "each Debezium connector needs its own slot; set a distinct 'slot'"))
+                slots.setdefault(slot, src.name)
+            else:
+                server_id = src.server_id or 100000 + zlib.crc32(f"{self.name}/{src.name}".encode()) % 900000
+                if server_id in server_ids:
+                    self.problems.append(self.loaded.diagnostic(
+                        (*path, "serverId" if src.server_id else "name"),
+                        f"database.server.id {server_id} is also used by source '{server_ids[server_id]}' "
+                        "(Debezium: must be unique among all MySQL replication clients)", "set a distinct 'serverId'"))
+                server_ids.setdefault(server_id, src.name)
+                history = f"{src.name}.schema-history"
+            vault_path, _ = split_vault_ref(src.credentials)
+            sources.append(CdcSource(
+                name=src.name, engine=src.engine, host=src.host, port=src.port or DEFAULT_PORTS[src.engine],
+                database=src.database, credentials_path=vault_path,
+                secret_name=platform.secret_for("kafka-connect", vault_path).secret_name or "", snapshot=src.snapshot, topic_prefix=src.name,
+                source_connector=f"{src.name}-source", sink_connector=f"{src.name}-iceberg-sink",
+                slot=slot, publication=publication, server_id=server_id, schema_history_topic=history,
+                heartbeat_topic=f"__debezium-heartbeat.{src.name}", namespace=src.target.namespace,
+                upsert=src.target.upsert, tables=tuple(self._tables(src.name, src.target.namespace, src.target.upsert,
+                                                                    src.tables, src.target.keys, src.target.partition_by)),
+            ))
+        return tuple(sources)
+
+    @staticmethod
+    def _tables(source: str, namespace: str, upsert: bool, tables: list[str], keys: dict[str, list[str]],
+                partition_by: dict[str, list[str]]) -> list[CdcTable]:
+        result = []
+        for table in tables:
+            base = f"{namespace}.{source}_{table.replace('.', '_')}".replace("-", "_").lower()
+            result.append(CdcTable(table, f"{source}.{table}", f"{base}_changelog" if upsert else base,
+                                   base if upsert else None, tuple(keys.get(table, ())), tuple(partition_by.get(table, ()))))
+        return result
+
+    def _tenants(self) -> tuple[Tenant, ...]:
+        tenants = []
+        for index, t in enumerate(self.spec.tenants):
+            ns = self._check_length(f"{self.name}-tenant-{t.name}", ("tenants", index, "name"), "tenant namespace")
+            tenants.append(Tenant(t.name, ns, f"tenant-{t.name}", tuple(t.members), t.kyuubi, tuple(t.writes)))
+        return tuple(tenants)
+
+
+def _replace(obj, **changes):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(obj, **changes)
+
+
+def _toposort(components: list[Component]) -> tuple[Component, ...]:
+    """Dependencies first; ties broken by layer order, then name (deterministic)."""
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    pending = {c.name: c for c in components}
+    done: list[Component] = []
+    placed: set[str] = set()
+    while pending:
+        ready = sorted((c for c in pending.values() if set(c.depends_on) <= placed),
+                       key=lambda c: (rank[c.layer], c.name))
+        if not ready:
+            raise RuntimeError(f"dependency cycle among {sorted(pending)}")
+        done.append(ready[0])
+        placed.add(ready[0].name)
+        del pending[ready[0].name]
+    return tuple(done)
