@@ -169,19 +169,22 @@ def validate(spec: Path, out: Output) -> ExitCode:
 @main.command()
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("spec/konoha.schema.json"), show_default=True, help="Where to write ('-' for stdout).")
+@click.option("--docs", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/spec-reference.md"),
+              show_default=True, help="Where to write the markdown reference ('' to skip).")
 @common_options
-def schema(output: Path, out: Output) -> ExitCode:
-    """Write the JSON Schema of konoha.yaml (for editors)."""
-    from konoha_gen.schema import json_schema
+def schema(output: Path, docs: Path, out: Output) -> ExitCode:
+    """Write the JSON Schema of konoha.yaml (for editors) and its markdown reference."""
+    from konoha_gen.schema import json_schema, markdown_reference
 
-    text = json_schema()
     if str(output) == "-":
-        click.echo(text, nl=False)
+        click.echo(json_schema(), nl=False)
         return ExitCode.OK
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not output.exists() or output.read_text("utf-8") != text:
-        output.write_text(text, "utf-8")
-        out.info(f"wrote {output}")
+    targets = [(output, json_schema())] + ([(docs, markdown_reference())] if str(docs) not in ("", ".") else [])
+    for path, text in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+            out.info(f"wrote {path}")
     return ExitCode.OK
 
 

@@ -57,9 +57,9 @@ def _with_header(artifact: Artifact, spec_file: str) -> Artifact:
 
 def emitters() -> list[tuple[str, Emitter]]:
     """Every emitter, in a fixed order. New targets register here."""
-    from konoha_gen.emit import readme
+    from konoha_gen.emit import readme, sql
 
-    return [("readme", readme.emit)]
+    return [("readme", readme.emit), ("sql", sql.emit)]
 
 
 def emit_all(platform: Platform) -> list[Artifact]:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from konoha_gen.catalog import CATALOG
 from konoha_gen.model.cluster import Cluster, GitOps
 from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel
 from konoha_gen.model.compute import Compute, Modeling
@@ -46,7 +47,7 @@ class PlatformSpec(SpecModel):
     observability: Observability = Field(default_factory=Observability, description="Grafana and Prometheus")
     tenants: list[Tenant] = Field(default_factory=list, description="teams sharing the platform")
     versions: dict[str, str] = Field(default_factory=dict,
-                                     description="component -> version, overriding the pinned catalogue (keys: see `konoha-gen versions`)")
+                                     description="component -> version, overriding the pinned catalogue; components: " + ", ".join(sorted(CATALOG)))
 
 
 class Metadata(SpecModel):
