@@ -268,13 +268,17 @@ class _Resolver:
 
     # -- names ---------------------------------------------------------------
     def namespace(self, layer: str) -> str:
+        """<platform>-<layer>; at most 40 + 14 characters, within Kubernetes' 63."""
         return f"{self.name}-{layer}"
+
+    def _error(self, path: tuple[str | int, ...], message: str, hint: str) -> None:
+        """A derived-name problem, located at the spec node it derives from (path below `spec`)."""
+        self.problems.append(self.loaded.diagnostic(("spec", *path), message, hint))
 
     def _check_length(self, name: str, path: tuple[str | int, ...], what: str, limit: int = MAX_K8S_NAME) -> str:
         if len(name) > limit:
-            self.problems.append(self.loaded.diagnostic(
-                ("spec", *path), f"derived {what} '{name}' is {len(name)} characters; the limit is {limit}",
-                "shorten the names it is made from"))
+            self._error(path, f"derived {what} '{name}' is {len(name)} characters; the limit is {limit}",
+                        "shorten the names it is made from")
         return name
 
     # -- components and their graph -------------------------------------------
@@ -333,12 +337,9 @@ class _Resolver:
             if catalog_key:
                 pin = CATALOG[catalog_key]
                 upstream = _replace(pin, version=self.spec.versions.get(catalog_key, pin.version))
-            components.append(Component(name, title, layer, self._namespace_of(name, layer),
+            components.append(Component(name, title, layer, self.namespace(layer),
                                         tuple(sorted(d for d in set(deps) if d in names)), svc, upstream))
         return _toposort(components)
-
-    def _namespace_of(self, name: str, layer: str) -> str:
-        return self._check_length(self.namespace(layer), ("metadata", "name"), "namespace") if name else ""
 
     # -- secrets inventory -----------------------------------------------------
     def _secrets(self, by_name: dict[str, Component]) -> tuple[SecretEntry, ...]:
@@ -443,18 +444,16 @@ class _Resolver:
                 slot = self._check_length(src.slot or ident, (*path, "name"), "replication slot")
                 publication = self._check_length(src.publication or ident, (*path, "name"), "publication")
                 if slot in slots:
-                    self.problems.append(self.loaded.diagnostic(
-                        (*path, "slot" if src.slot else "name"),
-                        f"replication slot '{slot}' is also used by source '{slots[slot]}'",
-                        "each Debezium connector needs its own slot; set a distinct 'slot'"))
+                    self._error((*path, "slot" if src.slot else "name"),
+                                f"replication slot '{slot}' is also used by source '{slots[slot]}'",
+                                "each Debezium connector needs its own slot; set a distinct 'slot'")
                 slots.setdefault(slot, src.name)
             else:
                 server_id = src.server_id or 100000 + zlib.crc32(f"{self.name}/{src.name}".encode()) % 900000
                 if server_id in server_ids:
-                    self.problems.append(self.loaded.diagnostic(
-                        (*path, "serverId" if src.server_id else "name"),
-                        f"database.server.id {server_id} is also used by source '{server_ids[server_id]}' "
-                        "(Debezium: must be unique among all MySQL replication clients)", "set a distinct 'serverId'"))
+                    self._error((*path, "serverId" if src.server_id else "name"),
+                                f"database.server.id {server_id} is also used by source '{server_ids[server_id]}' "
+                                "(Debezium: must be unique among all MySQL replication clients)", "set a distinct 'serverId'")
                 server_ids.setdefault(server_id, src.name)
                 history = f"{src.name}.schema-history"
             vault_path, _ = split_vault_ref(src.credentials)
