@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+import types
 import typing
 from typing import Any
 
@@ -60,12 +60,19 @@ def _default_text(field: FieldInfo) -> str:
 
 
 def _type_text(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if not typing.get_args(annotation) else None
-    if text is None:
-        text = str(annotation).replace("typing.", "")
-        text = re.sub(r"konoha_gen\.model\.\w+\.", "", text)
-        text = re.sub(r"Annotated\[(\w+), [^\]]*\]", r"\1", text)
-    return text.replace("|", "\\|")
+    """A readable type: list[Name] -> 'list of str', Literal['a', 'b'] -> "'a' or 'b'"."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_text(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_text(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return " or ".join(f"`{a}`" for a in args)
+    if origin is list:
+        return f"list of {_type_text(args[0])}"
+    if origin is dict:
+        return f"map of {_type_text(args[0])} to {_type_text(args[1])}"
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
