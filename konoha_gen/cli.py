@@ -49,7 +49,7 @@ def common_options(func: F) -> F:
             code = ExitCode.INVALID
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 3
+        except Exception as exc:
             if debug:
                 raise
             click.echo(f"konoha-gen: internal error: {type(exc).__name__}: {exc} "

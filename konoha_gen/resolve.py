@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from konoha_gen.catalog import CATALOG, Upstream
@@ -261,7 +261,7 @@ class _Resolver:
             tenants=self._tenants(),
             versions=MappingProxyType({c.name: c.upstream.version for c in components if c.upstream}),
         )
-        platform = _replace(platform, dbt=self._dbt(platform), sources=self._sources(platform))
+        platform = replace(platform, dbt=self._dbt(platform), sources=self._sources(platform))
         if self.problems:
             raise KonohaError(sorted(set(self.problems)))
         return platform
@@ -336,7 +336,7 @@ class _Resolver:
             upstream = None
             if catalog_key:
                 pin = CATALOG[catalog_key]
-                upstream = _replace(pin, version=self.spec.versions.get(catalog_key, pin.version))
+                upstream = replace(pin, version=self.spec.versions.get(catalog_key, pin.version))
             components.append(Component(name, title, layer, self.namespace(layer),
                                         tuple(sorted(d for d in set(deps) if d in names)), svc, upstream))
         return _toposort(components)
@@ -485,12 +485,6 @@ class _Resolver:
             ns = self._check_length(f"{self.name}-tenant-{t.name}", ("tenants", index, "name"), "tenant namespace")
             tenants.append(Tenant(t.name, ns, f"tenant-{t.name}", tuple(t.members), t.kyuubi, tuple(t.writes)))
         return tuple(tenants)
-
-
-def _replace(obj, **changes):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return replace(obj, **changes)
 
 
 def _toposort(components: list[Component]) -> tuple[Component, ...]:

@@ -44,6 +44,7 @@ def test_errors_point_at_the_line_and_column_of_the_node(tmp_path: Path, spec_te
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "profile: nope" in row)
     column = text.splitlines()[line - 1].index("nope") + 1
     code, output = _build(tmp_path, text)
+    assert code == 2
     assert f"konoha.yaml:{line}:{column}: error: spec.compute.kyuubi.servers[1].profile:" in output
 
 
@@ -51,6 +52,7 @@ def test_unknown_key_gets_a_suggestion_at_the_key(tmp_path: Path, spec_text: str
     text = spec_text.replace("kubernetesVersion:", "kubernetesVerison:")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "kubernetesVerison" in row)
     code, output = _build(tmp_path, text)
+    assert code == 2
     assert f":{line}:5: error: spec.cluster.kubernetesVerison: unknown key (did you mean 'kubernetesVersion'?)" in output
     assert "spec.cluster: required" not in output  # the default applies; no knock-on error
 

@@ -46,6 +46,6 @@ def _check_artifact(artifact: Artifact, spec_file: str) -> list[OutputProblem]:
     elif path.suffix == ".json":
         try:
             json.loads(artifact.content)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             problems.append(OutputProblem(artifact.path, f"not valid JSON: {exc.msg}", CHECK))
     return problems

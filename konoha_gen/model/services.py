@@ -8,7 +8,15 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from konoha_gen.model.common import (
-    Component, DataSize, GitUrl, Identifier, Name, PromDuration, Quantity, SpecModel, VaultRef,
+    Component,
+    DataSize,
+    GitUrl,
+    Identifier,
+    Name,
+    PromDuration,
+    Quantity,
+    SpecModel,
+    VaultRef,
 )
 
 
