@@ -7,12 +7,14 @@ from typing import Literal
 from pydantic import Field
 
 from konoha_gen.catalog import CATALOG
+from konoha_gen.model.access import Access
 from konoha_gen.model.cluster import Cluster, GitOps
 from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel
 from konoha_gen.model.compute import Compute, Modeling
 from konoha_gen.model.identity import Identity
+from konoha_gen.model.observability import Observability
+from konoha_gen.model.orchestration import Orchestration
 from konoha_gen.model.secrets import Secrets
-from konoha_gen.model.services import Access, Observability, Orchestration
 from konoha_gen.model.storage import Lakehouse, Storage
 from konoha_gen.model.streaming import Streaming
 

@@ -1,4 +1,4 @@
-"""spec.orchestration (Airflow), spec.access (Trino, Metabase), spec.observability (Grafana, metrics)."""
+"""spec.orchestration: Apache Airflow."""
 
 from __future__ import annotations
 
@@ -7,17 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import (
-    Component,
-    DataSize,
-    GitUrl,
-    Identifier,
-    Name,
-    PromDuration,
-    Quantity,
-    SpecModel,
-    VaultRef,
-)
+from konoha_gen.model.common import Component, GitUrl, Identifier, Name, SpecModel, VaultRef
 
 
 class GitSource(SpecModel):
@@ -54,41 +44,3 @@ class Airflow(Component):
 
 class Orchestration(SpecModel):
     airflow: Airflow = Field(default_factory=Airflow, description="Apache Airflow")
-
-
-class Node(SpecModel):
-    memory: Quantity = Field("4Gi", description="pod memory (default 4Gi)")
-    cpu: Quantity = Field("1", description="pod CPU request (default 1)")
-
-
-class Trino(Component):
-    workers: int = Field(2, ge=0, le=100, description="worker pods (default 2)")
-    coordinator: Node = Field(default_factory=Node, description="coordinator pod size")
-    worker: Node = Field(default_factory=Node, description="worker pod size")
-    query_max_memory: DataSize = Field("4GB", description="query.max-memory (default 4GB)")
-
-
-class Metabase(Component):
-    pass
-
-
-class Access(SpecModel):
-    trino: Trino = Field(default_factory=Trino, description="Trino, interactive SQL over the lakehouse")
-    metabase: Metabase = Field(default_factory=Metabase, description="Metabase BI on Trino")
-
-
-Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio", "vault"]
-
-
-class Grafana(Component):
-    dashboards: list[Dashboard] = Field(default_factory=list, description="dashboards to ship as ConfigMaps")
-    admin: VaultRef = Field("vault:grafana/admin", description="Grafana admin (keys username, password); default vault:grafana/admin")
-
-
-class Metrics(Component):
-    retention: PromDuration = Field("7d", description="Prometheus retention (default 7d)")
-
-
-class Observability(SpecModel):
-    grafana: Grafana = Field(default_factory=Grafana, description="Grafana")
-    metrics: Metrics = Field(default_factory=Metrics, description="Prometheus (kube-prometheus-stack)")

@@ -1,0 +1,25 @@
+"""spec.observability: Prometheus (kube-prometheus-stack) and Grafana."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from konoha_gen.model.common import Component, PromDuration, SpecModel, VaultRef
+
+Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio", "vault"]
+
+
+class Grafana(Component):
+    dashboards: list[Dashboard] = Field(default_factory=list, description="dashboards to ship as ConfigMaps")
+    admin: VaultRef = Field("vault:grafana/admin", description="Grafana admin (keys username, password); default vault:grafana/admin")
+
+
+class Metrics(Component):
+    retention: PromDuration = Field("7d", description="Prometheus retention (default 7d)")
+
+
+class Observability(SpecModel):
+    grafana: Grafana = Field(default_factory=Grafana, description="Grafana")
+    metrics: Metrics = Field(default_factory=Metrics, description="Prometheus (kube-prometheus-stack)")
