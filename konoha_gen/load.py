@@ -18,6 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from konoha_gen.errors import Diagnostic, KonohaError
 
@@ -52,10 +53,12 @@ class LoadedSpec:
         while probe:
             if probe in index:
                 return index[probe]
-            if not key and probe in self.keys:
+            if probe in self.keys:
                 return self.keys[probe]
+            if probe in self.values:  # list items have no key: their value is the place
+                return self.values[probe]
             probe = probe[:-1]
-        return Pos(1, 1)
+        return self.values.get((), Pos(1, 1))
 
     def diagnostic(self, path: PathKey, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
         pos = self.locate(path, key=key)
@@ -91,10 +94,12 @@ def load_text(raw: bytes, file: str) -> LoadedSpec:
         raise KonohaError([Diagnostic(file, line, 1, "<file>", "the spec is not valid UTF-8")]) from None
     document = _parse(text, file)
     if document is None:
-        raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec is empty", "start from konoha.example.yaml")])
+        raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec is empty",
+                                      "see docs/spec-reference.md for apiVersion, kind, metadata and spec")])
     if not isinstance(document, CommentedMap):
         raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec must be a mapping (apiVersion, kind, metadata, spec)")])
-    converter = _Converter(file)
+    converter = _Converter()
+    converter.values[()] = Pos(document.lc.line + 1, document.lc.col + 1)
     data = converter.convert(document, (), depth=0)
     return LoadedSpec(file, data, converter.values, converter.keys, hashlib.sha256(raw).hexdigest())
 
@@ -103,70 +108,180 @@ def _parse(text: str, file: str) -> Any:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
+        _EventScan(file).scan(YAML(typ="rt").parse(text))
         documents = list(yaml.load_all(text))
     except MarkedYAMLError as exc:
-        raise KonohaError([_yaml_diagnostic(exc, file)]) from None
+        raise KonohaError([_yaml_diagnostic(exc, file, text)]) from None
     except YAMLError as exc:  # unmarked errors: rare, no position available
-        raise KonohaError([Diagnostic(file, 1, 1, "<file>", f"invalid YAML: {type(exc).__name__}")]) from None
+        raise KonohaError([Diagnostic(file, 1, 1, "<yaml>", f"invalid YAML: {type(exc).__name__}")]) from None
     except RecursionError:
-        raise KonohaError([Diagnostic(file, 1, 1, "<file>", "the YAML document is nested too deeply")]) from None
-    if len(documents) > 1:
-        raise KonohaError([Diagnostic(file, 1, 1, "<file>", f"expected one YAML document, found {len(documents)}",
-                                      "remove the extra '---' separators")])
+        raise KonohaError([Diagnostic(file, 1, 1, "<yaml>", "the YAML document is nested too deeply")]) from None
     return documents[0] if documents else None
+
+
+@dataclass
+class _Frame:
+    path: PathKey
+    mark: Pos
+    anchor: str | None
+    is_mapping: bool
+    size: int = 1
+    index: int = 0  # next sequence index, or count of mapping keys+values seen
+    key: Any = None
+
+
+class _EventScan:
+    """One pass over the parser events, before anything is constructed.
+
+    Catches what construction would hide or blow up: a second document, a
+    root that is not a mapping, an alias to an enclosing anchor (ruamel turns
+    it into null), and aliases whose expansion exceeds MAX_NODES or MAX_DEPTH
+    (reported at the innermost collection that exceeds it).
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.sizes: dict[str, int] = {}
+        self.stack: list[_Frame] = []
+        self.documents = 0
+
+    def fail(self, mark: Pos, path: PathKey, message: str, hint: str = "", label: str = "<yaml>") -> None:
+        raise KonohaError([Diagnostic(self.file, mark.line, mark.column, format_path(path) if path else label,
+                                      message, hint)])
+
+    def scan(self, events: Any) -> None:
+        for event in events:
+            kind = type(event).__name__
+            mark = Pos(event.start_mark.line + 1, event.start_mark.column + 1)
+            if kind == "DocumentStartEvent":
+                self.documents += 1
+                if self.documents > 1:
+                    self.fail(mark, (), "expected one YAML document, found a second one", "remove the extra '---' document")
+            elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+                self._open(mark, event.anchor, kind == "MappingStartEvent")
+            elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                self._close()
+            elif kind == "ScalarEvent":
+                if not self.stack:
+                    self.fail(mark, (), "the spec must be a mapping (apiVersion, kind, metadata, spec)", label="<root>")
+                self._scalar(event.value)
+                if event.anchor:
+                    self.sizes[event.anchor] = 1
+            elif kind == "AliasEvent":
+                self._alias(mark, event.anchor)
+
+    def _child_path(self) -> PathKey:
+        """Path of the node starting now (a mapping key gets its mapping's path)."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if not top.is_mapping:
+            return (*top.path, top.index)
+        return (*top.path, top.key) if top.index % 2 else top.path
+
+    def _open(self, mark: Pos, anchor: str | None, is_mapping: bool) -> None:
+        if not self.stack and not is_mapping:
+            self.fail(mark, (), "the spec must be a mapping (apiVersion, kind, metadata, spec)", label="<root>")
+        if len(self.stack) >= MAX_DEPTH:
+            self.fail(mark, self._child_path(), f"the document is nested deeper than {MAX_DEPTH} levels")
+        self.stack.append(_Frame(self._child_path(), mark, anchor, is_mapping))
+
+    def _close(self) -> None:
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.sizes[frame.anchor] = frame.size
+        self._advance(frame.size)
+
+    def _scalar(self, value: Any) -> None:
+        top = self.stack[-1]
+        if top.is_mapping and top.index % 2 == 0:
+            top.key = value
+        self._advance(1)
+
+    def _alias(self, mark: Pos, anchor: str) -> None:
+        if any(frame.anchor == anchor for frame in self.stack):
+            self.fail(mark, self._child_path(), f"recursive alias: *{anchor} refers to a node that contains it",
+                      "aliases may only repeat a complete node")
+        self._advance(self.sizes.get(anchor, 1))
+
+    def _advance(self, size: int) -> None:
+        """Count a finished child (with its expanded size) into the enclosing collection."""
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        top.size += size
+        top.index += 1
+        if top.size > MAX_NODES:
+            self.fail(top.mark, top.path, f"alias bomb: this node expands beyond {MAX_NODES} nodes",
+                      "use anchors and aliases sparingly")
 
 
 _DUPLICATE = re.compile(r'found duplicate key "(.*)" with value')
 
 
-def _yaml_diagnostic(exc: MarkedYAMLError, file: str) -> Diagnostic:
+def _yaml_diagnostic(exc: MarkedYAMLError, file: str, text: str) -> Diagnostic:
     """Map a ruamel error to a diagnostic without echoing document content.
 
     ruamel's own text quotes values (a duplicate key's value may be a secret),
-    so we keep only the problem description and the mark.
+    so we keep only the problem description and the marks. An unclosed
+    bracket or quote is reported where it was opened.
     """
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or exc.context or "invalid YAML"
     duplicate = _DUPLICATE.search(problem)
     if duplicate:
-        first = exc.context_mark
-        where = f" (first defined on line {first.line + 1})" if first is not None else ""
+        first = _first_key_line(text, exc.context_mark, duplicate.group(1))
+        where = f" (first defined on line {first})" if first else ""
         return Diagnostic(file, line, column, "<yaml>", f"duplicate key '{duplicate.group(1)}'{where}",
                           "each key may appear once in a mapping")
+    context, opened = exc.context or "", exc.context_mark
+    if opened is not None and context.startswith(_UNCLOSED):
+        return Diagnostic(file, opened.line + 1, opened.column + 1, "<yaml>",
+                          f"invalid YAML: {context} opened here is not closed ({problem} on line {line})")
     return Diagnostic(file, line, column, "<yaml>", f"invalid YAML: {problem}")
 
 
-class _Converter:
-    """Round-trip nodes -> plain Python data, recording positions as it goes."""
+_UNCLOSED = ("while parsing a flow", "while scanning a quoted scalar", "while scanning a block scalar")
 
-    def __init__(self, file: str) -> None:
-        self.file = file
+
+def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
+    """Line of the first occurrence of `key` in the mapping starting at `mapping_mark`."""
+    if mapping_mark is None:
+        return None
+    try:
+        stack = [YAML(typ="rt").compose(text)]
+    except YAMLError:
+        return None
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            start = node.start_mark
+            if (start.line, start.column) == (mapping_mark.line, mapping_mark.column):
+                for key_node, _value in node.value:
+                    if isinstance(key_node, ScalarNode) and key_node.value == key:
+                        return int(key_node.start_mark.line) + 1
+            stack.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+class _Converter:
+    """Round-trip nodes -> plain Python data, recording positions as it goes.
+
+    The event scan has already bounded size, depth and recursion.
+    """
+
+    def __init__(self) -> None:
         self.values: dict[PathKey, Pos] = {}
         self.keys: dict[PathKey, Pos] = {}
-        self.count = 0
-        self._active: set[int] = set()  # containers on the current path (cycle guard)
 
     def convert(self, node: Any, path: PathKey, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES or depth > MAX_DEPTH:
-            pos = self.values.get(path) or self.keys.get(path) or Pos(1, 1)
-            raise KonohaError([Diagnostic(self.file, pos.line, pos.column, format_path(path),
-                                          f"the document expands beyond {MAX_NODES} nodes or {MAX_DEPTH} levels "
-                                          "(an alias bomb or a recursive alias)",
-                                          "use anchors and aliases sparingly")])
-        if isinstance(node, (CommentedMap, CommentedSeq)):
-            if id(node) in self._active:
-                pos = self.values.get(path, Pos(1, 1))
-                raise KonohaError([Diagnostic(self.file, pos.line, pos.column, format_path(path),
-                                              "recursive alias: a node contains itself")])
-            self._active.add(id(node))
-            try:
-                if isinstance(node, CommentedMap):
-                    return self._mapping(node, path, depth)
-                return self._sequence(node, path, depth)
-            finally:
-                self._active.discard(id(node))
+        if isinstance(node, CommentedMap):
+            return self._mapping(node, path, depth)
+        if isinstance(node, CommentedSeq):
+            return self._sequence(node, path, depth)
         return _scalar(node)
 
     def _mapping(self, node: CommentedMap, path: PathKey, depth: int) -> dict[Any, Any]:

@@ -35,14 +35,14 @@ class _Collector:
                 self.error(where, f"duplicate {what} '{name}' (also at index {seen[name]})", f"{what} names must be unique")
             seen.setdefault(name, index)
 
-    def refers(self, value: str, valid: Iterable[str], path: PathKey, what: str) -> None:
+    def refers(self, value: str, valid: Iterable[str], path: PathKey, what: str, *, key: bool = False) -> None:
         choices = sorted(set(valid))
         if value in choices:
             return
         close = difflib.get_close_matches(value, choices, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         hint += f"valid: {', '.join(choices)}" if choices else f"declare a {what} first"
-        self.error(path, f"unknown {what} '{value}'", hint)
+        self.error(path, f"unknown {what} '{value}'", hint, key=key)
 
     def requires(self, enabled: bool, path: PathKey, what: str, switch: str) -> None:
         if not enabled:
@@ -142,7 +142,7 @@ def _check_streaming(d: PlatformDocument, c: _Collector) -> None:
         c.refers(source.target.namespace, s.lakehouse.namespaces, (*path, "namespace"), "lakehouse namespace")
         for field, mapping in (("keys", source.target.keys), ("partitionBy", source.target.partition_by)):
             for table, columns in mapping.items():
-                c.refers(table, source.tables, (*path, field, table), f"table of source '{source.name}'")
+                c.refers(table, source.tables, (*path, field, table), "table", key=True)
                 if not columns:
                     c.error((*path, field, table), "the column list is empty", "name at least one column or remove the entry")
 

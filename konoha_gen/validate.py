@@ -41,6 +41,11 @@ def validate(loaded: LoadedSpec) -> PlatformDocument:
 def _diagnostic(loaded: LoadedSpec, error: ErrorDetails) -> Diagnostic:
     loc = tuple(error["loc"])
     kind = error["type"]
+    context = error.get("ctx") or {}
+    if "field" in context:  # a model-level rule about one field: point at that field
+        loc = (*loc, context["field"])
+        if context.get("at_key"):
+            return loaded.diagnostic(loc, error["msg"], key=True)
     if "[key]" in loc:  # a bad mapping key: point at the key itself
         path = loc[: loc.index("[key]")]
         return loaded.diagnostic(path, f"invalid key: {error['msg']}", key=True)
@@ -54,7 +59,7 @@ def _diagnostic(loaded: LoadedSpec, error: ErrorDetails) -> Diagnostic:
         return loaded.diagnostic(loc, "plaintext credential refused: this field takes only a vault: reference",
                                  _vault_hint(loaded, loc))
     if kind == "plaintext_secret_url":
-        return loaded.diagnostic(loc, "credentials embedded in a URL are refused",
+        return loaded.diagnostic(loc, "plaintext credentials embedded in a URL are refused",
                                  "remove user:token@ and give the credential as a vault: reference in 'auth'")
     message = error["msg"]
     hint = ""

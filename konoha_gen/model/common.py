@@ -32,7 +32,7 @@ class Component(SpecModel):
     enabled: bool = Field(True, description="false removes everything this component generates; references to it become errors")
 
 
-def _pattern(name: str, regex: str, rule: str) -> AfterValidator:
+def pattern_rule(name: str, regex: str, rule: str) -> AfterValidator:
     compiled = re.compile(regex)
 
     def check(value: str) -> str:
@@ -47,59 +47,59 @@ def _pattern(name: str, regex: str, rule: str) -> AfterValidator:
 Name = Annotated[
     str,
     Field(max_length=40),
-    _pattern("dns_label", r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+    pattern_rule("dns_label", r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
              "a name must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"),
 ]
 # SQL-ish identifier for catalog, namespace and connection names (Spark/Trino/Airflow all accept it unquoted).
 Identifier = Annotated[
     str,
     Field(max_length=63),
-    _pattern("identifier", r"[a-z_][a-z0-9_]*", "an identifier must match [a-z_][a-z0-9_]* (unquoted in Spark, Trino and Hive)"),
+    pattern_rule("identifier", r"[a-z_][a-z0-9_]*", "an identifier must match [a-z_][a-z0-9_]* (unquoted in Spark, Trino and Hive)"),
 ]
 # Kubernetes resource.Quantity (apimachinery quantity.go regex, binary and decimal suffixes).
 Quantity = Annotated[
     str,
-    _pattern("quantity", r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?",
+    pattern_rule("quantity", r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?",
              "a Kubernetes quantity is a number with an optional suffix, e.g. 500m, 2, 4Gi, 20G"),
 ]
 # JavaUtils.byteStringAs: digits with an optional b/k/m/g/t/p (optionally followed by b) suffix.
 SparkMemory = Annotated[
     str,
-    _pattern("spark_memory", r"[0-9]+([kmgtpKMGTP][bB]?|[bB])?",
+    pattern_rule("spark_memory", r"[0-9]+([kmgtpKMGTP][bB]?|[bB])?",
              "Spark memory strings are digits with a unit: e.g. 512m, 2g (JavaUtils.byteStringAs)"),
 ]
 # airlift DataSize, as Trino reads query.max-memory.
 DataSize = Annotated[
     str,
-    _pattern("data_size", r"[0-9]+(\.[0-9]+)?(B|kB|MB|GB|TB|PB)",
+    pattern_rule("data_size", r"[0-9]+(\.[0-9]+)?(B|kB|MB|GB|TB|PB)",
              "Trino data sizes are a number and a unit B, kB, MB, GB, TB or PB, e.g. 4GB (airlift DataSize)"),
 ]
 # java.time.Duration.parse (ISO-8601), as Kyuubi reads its timeouts.
 IsoDuration = Annotated[
     str,
-    _pattern("iso_duration", r"P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?",
+    pattern_rule("iso_duration", r"P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?",
              "an ISO-8601 duration such as PT10M or PT1H30M (java.time.Duration)"),
 ]
 # Go time.ParseDuration, as Flux reads interval and timeout.
 GoDuration = Annotated[
     str,
-    _pattern("go_duration", r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", "a Go duration such as 30s, 1m or 1h30m (Flux intervals)"),
+    pattern_rule("go_duration", r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", "a Go duration such as 30s, 1m or 1h30m (Flux intervals)"),
 ]
 # Prometheus model.Duration, as retention is read.
 PromDuration = Annotated[
     str,
-    _pattern("prom_duration", r"([0-9]+(ms|s|m|h|d|w|y))+", "a Prometheus duration such as 12h, 7d or 2w"),
+    pattern_rule("prom_duration", r"([0-9]+(ms|s|m|h|d|w|y))+", "a Prometheus duration such as 12h, 7d or 2w"),
 ]
 # Debezium `schema.table` / MySQL `database.table`.
 TableName = Annotated[
     str,
-    _pattern("table_name", r"[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*",
+    pattern_rule("table_name", r"[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*",
              "a table is written schema.table (Debezium table.include.list form), e.g. public.orders"),
 ]
 Hostname = Annotated[
     str,
     Field(max_length=253),
-    _pattern("hostname", r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+    pattern_rule("hostname", r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
              "a DNS name: lowercase labels separated by dots"),
 ]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -140,7 +140,7 @@ def _check_vault_ref(value: Any) -> str:
 VaultRef = Annotated[str, BeforeValidator(_check_vault_ref)]
 VaultPath = Annotated[
     str,
-    _pattern("vault_path", _VAULT_PATH, "a Vault KV path matches [a-z0-9][a-z0-9_/-]* (no '..', no leading '/')"),
+    pattern_rule("vault_path", _VAULT_PATH, "a Vault KV path matches [a-z0-9][a-z0-9_/-]* (no '..', no leading '/')"),
 ]
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import Component, Hostname, Identifier, Name, Port, Quantity, SpecModel, TableName, VaultRef
+from konoha_gen.model.common import Component, Hostname, Identifier, Name, Port, Quantity, SpecModel, TableName, VaultRef, pattern_rule
 
 # SnapshotMode enums of Debezium 3.6.1 (PostgresConnectorConfig / BinlogConnectorConfig).
 POSTGRES_SNAPSHOT_MODES = ("always", "initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "recovery")
 MYSQL_SNAPSHOT_MODES = ("initial", "initial_only", "when_needed", "no_data", "recovery", "always", "configuration_based", "custom")
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
+
+SlotName = Annotated[str, pattern_rule(
+    "slot_name", r"[a-z0-9_]{1,63}",
+    "Debezium: 'Valid replication slot name must contain only digits, lowercase characters and underscores with length <= 63'")]
+PublicationName = Annotated[str, pattern_rule(
+    "publication_name", r"[a-z_][a-z0-9_]{0,62}",
+    "a publication name is an unquoted Postgres identifier: [a-z_][a-z0-9_]*, at most 63 characters")]
 
 
 class Kafka(Component):
@@ -40,10 +47,8 @@ class Source(SpecModel):
     credentials: VaultRef = Field(description="replication user (keys username, password)")
     tables: list[TableName] = Field(min_length=1, description="tables to capture, schema.table")
     snapshot: str = Field("initial", description="Debezium snapshot.mode (default initial)")
-    slot: str | None = Field(None, pattern=r"^[a-z0-9_]{1,63}$",
-                             description="postgres replication slot (default konoha_<name>); [a-z0-9_]{1,63}")
-    publication: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-                                    description="postgres publication (default konoha_<name>)")
+    slot: SlotName | None = Field(None, description="postgres replication slot (default <platform>_<name>); [a-z0-9_]{1,63}")
+    publication: PublicationName | None = Field(None, description="postgres publication (default <platform>_<name>)")
     server_id: int | None = Field(None, ge=1, le=4294967295,
                                   description="mysql database.server.id, unique among replication clients (default: derived from name)")
     target: Target = Field(description="where and how the tables land in the lakehouse")
@@ -54,11 +59,12 @@ class Source(SpecModel):
         if self.snapshot not in modes:
             raise PydanticCustomError(
                 "snapshot_mode", "snapshot '{mode}' is not a Debezium 3.6 {engine} snapshot.mode; valid: {valid}",
-                {"mode": self.snapshot, "engine": self.engine, "valid": ", ".join(modes)})
+                {"mode": self.snapshot, "engine": self.engine, "valid": ", ".join(modes), "field": "snapshot"})
         if self.engine == "mysql" and (self.slot or self.publication):
-            raise PydanticCustomError("engine_field", "slot and publication apply to postgres sources only", {})
+            raise PydanticCustomError("engine_field", "slot and publication apply to postgres sources only",
+                                      {"field": "slot" if self.slot else "publication", "at_key": True})
         if self.engine == "postgres" and self.server_id is not None:
-            raise PydanticCustomError("engine_field", "serverId applies to mysql sources only", {})
+            raise PydanticCustomError("engine_field", "serverId applies to mysql sources only", {"field": "serverId", "at_key": True})
         return self
 
 
