@@ -90,10 +90,22 @@ def _vault_hint(loaded: LoadedSpec, loc: PathKey) -> str:
     parent = _raw(loaded, loc[:-1])
     owner = parent.get("name") if isinstance(parent, dict) and isinstance(parent.get("name"), str) else None
     parts = [str(part) for part in loc[1:-1] if isinstance(part, str)]
-    suggested = "/".join(filter(None, [parts[-1] if parts else "platform", owner])).lower()
+    default = _field_default(loc)
+    if default is not None:  # the documented default reference, e.g. vault:minio/root
+        suggested = default.removeprefix("vault:").split("#", 1)[0]
+    else:
+        suggested = "/".join(filter(None, [parts[-1] if parts else "platform", owner])).lower()
     keys = CREDENTIAL_KEYS.get(field, "value=...")
     return (f"store the value in Vault with `vault kv put {mount}/{suggested} {keys}` "
             f"and write `{field}: vault:{suggested}` here")
+
+
+def _field_default(loc: PathKey) -> str | None:
+    """The default vault: reference of the credential field at `loc`, if it has one."""
+    model = _model_at(loc[:-1])
+    field = next((f for name, f in model.model_fields.items() if loc[-1] in (name, f.alias)), None) if model else None
+    default = field.default if field is not None else None
+    return default if isinstance(default, str) and default.startswith("vault:") else None
 
 
 def _suggest(loc: PathKey) -> str:
@@ -107,7 +119,12 @@ def _suggest(loc: PathKey) -> str:
 
 
 def _allowed_keys(loc: PathKey) -> list[str]:
-    """The keys the model accepts at `loc`, found by walking field annotations."""
+    model = _model_at(loc)
+    return [f.alias or name for name, f in model.model_fields.items()] if model else []
+
+
+def _model_at(loc: PathKey) -> type[BaseModel] | None:
+    """The model class that validates the mapping at `loc`, found by walking field annotations."""
     annotation: Any = PlatformDocument
     for part in loc:
         model = _model_of(annotation)
@@ -116,12 +133,9 @@ def _allowed_keys(loc: PathKey) -> list[str]:
             continue
         field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
         if field is None:
-            return []
+            return None
         annotation = field.annotation
-    model = _model_of(annotation)
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
+    return _model_of(annotation)
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
