@@ -100,7 +100,7 @@ def load_text(raw: bytes, file: str) -> LoadedSpec:
         raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec must be a mapping (apiVersion, kind, metadata, spec)")])
     converter = _Converter()
     converter.values[()] = Pos(document.lc.line + 1, document.lc.col + 1)
-    data = converter.convert(document, (), depth=0)
+    data = converter.convert(document, ())
     return LoadedSpec(file, data, converter.values, converter.keys, hashlib.sha256(raw).hexdigest())
 
 
@@ -277,23 +277,23 @@ class _Converter:
         self.values: dict[PathKey, Pos] = {}
         self.keys: dict[PathKey, Pos] = {}
 
-    def convert(self, node: Any, path: PathKey, depth: int) -> Any:
+    def convert(self, node: Any, path: PathKey) -> Any:
         if isinstance(node, CommentedMap):
-            return self._mapping(node, path, depth)
+            return self._mapping(node, path)
         if isinstance(node, CommentedSeq):
-            return self._sequence(node, path, depth)
+            return self._sequence(node, path)
         return _scalar(node)
 
-    def _mapping(self, node: CommentedMap, path: PathKey, depth: int) -> dict[Any, Any]:
+    def _mapping(self, node: CommentedMap, path: PathKey) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key in node:  # iterating a CommentedMap includes '<<' merged keys
             plain_key = _scalar(key) if not isinstance(key, (CommentedMap, CommentedSeq)) else str(key)
             child: PathKey = (*path, plain_key)
             self._remember(child, node, key)
-            result[plain_key] = self.convert(node[key], child, depth + 1)
+            result[plain_key] = self.convert(node[key], child)
         return result
 
-    def _sequence(self, node: CommentedSeq, path: PathKey, depth: int) -> list[Any]:
+    def _sequence(self, node: CommentedSeq, path: PathKey) -> list[Any]:
         items = []
         for index, item in enumerate(node):
             child: PathKey = (*path, index)
@@ -302,7 +302,7 @@ class _Converter:
                 self.values.setdefault(child, Pos(line + 1, column + 1))
             except (KeyError, IndexError, TypeError, AttributeError):
                 pass
-            items.append(self.convert(item, child, depth + 1))
+            items.append(self.convert(item, child))
         return items
 
     def _remember(self, child: PathKey, node: CommentedMap, key: Any) -> None:

@@ -87,18 +87,17 @@ def _check_storage(d: PlatformDocument, c: _Collector) -> None:
     bucket = s.lakehouse.warehouse.removeprefix("s3a://").split("/", 1)[0]
     c.refers(bucket, (b.name for b in store.buckets), (*SPEC, "lakehouse", "warehouse"), "bucket")
     lake_users = [
-        (s.storage.metastore.enabled, ("storage", "metastore"), "the Hive Metastore"),
-        (s.compute.spark.enabled, ("compute", "spark"), "Spark"),
-        (s.access.trino.enabled, ("access", "trino"), "Trino"),
-        (bool(s.streaming.sources), ("streaming", "sources"), "the CDC sources"),
+        (s.storage.metastore.enabled, ("storage", "metastore")),
+        (s.compute.spark.enabled, ("compute", "spark")),
+        (s.access.trino.enabled, ("access", "trino")),
+        (bool(s.streaming.sources), ("streaming", "sources")),
     ]
-    for used, path, who in lake_users:
+    for used, path in lake_users:
         if not used:
             continue
         c.requires(store.enabled, (*SPEC, *path), "the object store", "spec.storage.objectStore.enabled")
         if path != ("storage", "metastore"):
             c.requires(s.storage.metastore.enabled, (*SPEC, *path), "the Hive Metastore", "spec.storage.metastore.enabled")
-        del who
 
 
 def _check_compute(d: PlatformDocument, c: _Collector) -> None:
