@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from konoha_gen.catalog import CATALOG, Upstream
@@ -196,7 +196,6 @@ class Platform:
     kafka: KafkaWiring | None
     sources: tuple[CdcSource, ...]
     tenants: tuple[Tenant, ...]
-    versions: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
@@ -259,7 +258,6 @@ class _Resolver:
             kafka=self._kafka(by_name),
             sources=(),
             tenants=self._tenants(),
-            versions=MappingProxyType({c.name: c.upstream.version for c in components if c.upstream}),
         )
         platform = replace(platform, dbt=self._dbt(platform), sources=self._sources(platform))
         if self.problems:

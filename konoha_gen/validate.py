@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from konoha_gen.errors import Diagnostic, KonohaError
-from konoha_gen.load import LoadedSpec, PathKey
+from konoha_gen.load import LoadedSpec, PathKey, format_path
 from konoha_gen.model import PlatformDocument
 from konoha_gen.references import check_references
 
@@ -69,8 +69,6 @@ def _diagnostic(loaded: LoadedSpec, error: ErrorDetails) -> Diagnostic:
 
 
 def _name(path: PathKey) -> str:
-    from konoha_gen.load import format_path
-
     return format_path(path) if path else "the top level"
 
 

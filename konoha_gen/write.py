@@ -102,8 +102,9 @@ def plan(out_dir: Path, contents: dict[str, bytes]) -> Plan:
         else:
             result.conflicts.append(path)
     for path in sorted(set(previous) - set(contents)):
-        if (out_dir / path).is_file():
-            if sha256(_read(out_dir / path) or b"") != previous[path]:
+        current = _read(out_dir / path)
+        if current is not None:
+            if sha256(current) != previous[path]:
                 result.edited.append(path)
             result.delete.append(path)
     result.edited.sort()

@@ -105,14 +105,19 @@ def test_a_change_rewrites_only_the_files_it_affects(project: tuple[Path, Path])
     assert changed == ["konoha.lock.json", "sql/billing.prepare.sql"]
 
 
-def test_an_invalid_spec_leaves_out_untouched(project: tuple[Path, Path]) -> None:
-    spec, out = project
+def assert_refused_untouched(spec: Path, out: Path, message: str) -> None:
+    """build exits 2 with `message` and out/ keeps its bytes, inodes and mtimes."""
     before = tree(out)
-    spec.write_text(spec.read_text().replace("profile: etl", "profile: nope"))
     code, output = run("build", str(spec), "--out", str(out))
     assert code == 2
-    assert "unknown Spark profile 'nope'" in output
+    assert message in output
     assert tree(out) == before
+
+
+def test_an_invalid_spec_leaves_out_untouched(project: tuple[Path, Path]) -> None:
+    spec, out = project
+    spec.write_text(spec.read_text().replace("profile: etl", "profile: nope"))
+    assert_refused_untouched(spec, out, "unknown Spark profile 'nope'")
 
 
 def test_invalid_output_fails_the_build_before_writing(project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,11 +131,7 @@ def test_invalid_output_fails_the_build_before_writing(project: tuple[Path, Path
         return [*real(), ("broken", lambda p: [Artifact("bad.yaml", "a: [unclosed\n")])]
 
     monkeypatch.setattr(emit, "emitters", broken)
-    before = tree(out)
-    code, output = run("build", str(spec), "--out", str(out))
-    assert code == 2
-    assert "bad.yaml: error: [structure] not valid YAML" in output
-    assert tree(out) == before
+    assert_refused_untouched(spec, out, "bad.yaml: error: [structure] not valid YAML")
 
 
 def test_a_build_killed_before_the_swap_leaves_the_old_tree(project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
