@@ -17,8 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-IMPORTS = ("import konoha_gen.cli, konoha_gen.pipeline, konoha_gen.check.structure, "
-           "konoha_gen.emit.readme, konoha_gen.emit.sql")
+IMPORTS = ("import konoha_gen.cli, konoha_gen.pipeline, konoha_gen.check.output, konoha_gen.check.k8s, "
+           "konoha_gen.emit.readme, konoha_gen.emit.sql, konoha_gen.emit.components, konoha_gen.emit.flux")
 
 
 def median_ms(command: list[str], runs: int, before: object = None) -> float:

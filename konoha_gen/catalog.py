@@ -22,34 +22,53 @@ class Upstream:
     app_version: str
     source_kind: SourceKind
     url: str | None  # Helm repository, OCI repository or git URL
+    source_name: str | None = None  # name of the Flux source object in flux-system
+    chart_path: str | None = None  # chart folder inside a GitRepository
 
 
 _ENTRIES = (
-    Upstream("vault", "vault", "0.34.1", "2.0.4", "HelmRepository", "https://helm.releases.hashicorp.com"),
+    Upstream("vault", "vault", "0.34.1", "2.0.4", "HelmRepository", "https://helm.releases.hashicorp.com", "hashicorp"),
     Upstream("vault-secrets-operator", "vault-secrets-operator", "1.4.1", "1.4.1", "HelmRepository",
-             "https://helm.releases.hashicorp.com"),
-    Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io"),
-    Upstream("hive-metastore", "hive-metastore", "1.4.0", "3.1.3", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore"),
-    Upstream("cloudnative-pg", "cloudnative-pg", "0.29.0", "1.30.0", "HelmRepository", "https://cloudnative-pg.github.io/charts"),
+             "https://helm.releases.hashicorp.com", "hashicorp"),
+    Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io", "minio"),
+    Upstream("hive-metastore", "hive-metastore", "1.4.0", "3.1.3", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore",
+             "hive-metastore"),
+    Upstream("cloudnative-pg", "cloudnative-pg", "0.29.0", "1.30.0", "HelmRepository", "https://cloudnative-pg.github.io/charts",
+             "cloudnative-pg"),
     Upstream("strimzi", "strimzi-kafka-operator", "1.2.0", "1.2.0", "OCIRepository",
-             "oci://quay.io/strimzi-helm/strimzi-kafka-operator"),
+             "oci://quay.io/strimzi-helm/strimzi-kafka-operator", "strimzi-kafka-operator"),
     Upstream("kafka", None, "4.1.0", "4.1.0", "none", None),
     Upstream("debezium", None, "3.6.1.Final", "3.6.1.Final", "none", None),
     Upstream("iceberg-kafka-connect", None, "1.11.0", "1.11.0", "none", None),
-    Upstream("spark-operator", "spark-operator", "2.5.2", "2.5.2", "HelmRepository", "https://kubeflow.github.io/spark-operator"),
-    Upstream("kyuubi", "kyuubi", "v1.12.0", "1.12.0", "GitRepository", "https://github.com/apache/kyuubi"),
-    Upstream("airflow", "airflow", "1.21.0", "3.2.0", "HelmRepository", "https://airflow.apache.org"),
-    Upstream("trino", "trino", "1.42.2", "480", "HelmRepository", "https://trinodb.github.io/charts"),
-    Upstream("metabase", "metabase", "2.26.0", "v0.59.6.x", "HelmRepository", "https://pmint93.github.io/helm-charts"),
-    Upstream("keycloak", "keycloakx", "7.1.11", "26.5.6", "HelmRepository", "https://codecentric.github.io/helm-charts"),
+    Upstream("spark-operator", "spark-operator", "2.5.2", "2.5.2", "HelmRepository", "https://kubeflow.github.io/spark-operator",
+             "kubeflow"),
+    Upstream("kyuubi", "kyuubi", "v1.12.0", "1.12.0", "GitRepository", "https://github.com/apache/kyuubi", "apache-kyuubi",
+             "./charts/kyuubi"),
+    Upstream("airflow", "airflow", "1.21.0", "3.2.0", "HelmRepository", "https://airflow.apache.org", "apache-airflow"),
+    Upstream("trino", "trino", "1.42.2", "480", "HelmRepository", "https://trinodb.github.io/charts", "trino"),
+    Upstream("metabase", "metabase", "2.26.0", "v0.59.6.x", "HelmRepository", "https://pmint93.github.io/helm-charts",
+             "pmint93"),
+    Upstream("keycloak", "keycloakx", "7.1.11", "26.5.6", "HelmRepository", "https://codecentric.github.io/helm-charts",
+             "codecentric"),
     Upstream("kube-prometheus-stack", "kube-prometheus-stack", "88.5.3", "v0.93.1", "HelmRepository",
-             "https://prometheus-community.github.io/helm-charts"),
-    Upstream("grafana", "grafana", "12.11.1", "13.2.0", "HelmRepository", "https://grafana-community.github.io/helm-charts"),
-    Upstream("traefik", "traefik", "41.3.0", "v3.7.11", "HelmRepository", "https://traefik.github.io/charts"),
-    Upstream("flux", "flux2", "2.18.3", "2.8.5", "HelmRepository", "https://fluxcd-community.github.io/helm-charts"),
+             "https://prometheus-community.github.io/helm-charts", "prometheus-community"),
+    Upstream("grafana", "grafana", "12.11.1", "13.2.0", "HelmRepository", "https://grafana-community.github.io/helm-charts",
+             "grafana-community"),
+    Upstream("traefik", "traefik", "41.3.0", "v3.7.11", "HelmRepository", "https://traefik.github.io/charts", "traefik"),
+    Upstream("flux", "flux2", "2.18.3", "2.8.5", "HelmRepository", "https://fluxcd-community.github.io/helm-charts",
+             "fluxcd-community"),
 )
 
 CATALOG: MappingProxyType[str, Upstream] = MappingProxyType({entry.component: entry for entry in _ENTRIES})
+
+
+#: Values files of the charts (shared/charts/<dir>) each component's values are checked against.
+CHART_DATA_DIR = {
+    "vault": "vault", "vault-secrets-operator": "vault-secrets-operator", "minio": "minio",
+    "hive-metastore": "hive-metastore", "cloudnative-pg": "cloudnative-pg", "strimzi": "strimzi-kafka-operator",
+    "kyuubi": "kyuubi", "airflow": "airflow", "trino": "trino", "metabase": "metabase", "keycloak": "keycloakx",
+    "kube-prometheus-stack": "kube-prometheus-stack", "traefik": "traefik",
+}
 
 
 def pinned(component: str, overrides: dict[str, str]) -> str:

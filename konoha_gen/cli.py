@@ -23,6 +23,16 @@ DEFAULT_SPEC = Path("spec/konoha.yaml")
 DEFAULT_OUT = Path("out")
 MAX_SHOWN = 50
 
+
+def check_options(func: F) -> F:
+    """--schema-dir and --charts-dir: where the output checks find upstream schemas."""
+    func = click.option("--charts-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+                        envvar="KONOHA_CHARTS_DIR", default=None,
+                        help="Charts' values.yaml/values.schema.json (env KONOHA_CHARTS_DIR); values are checked when set.")(func)
+    return click.option("--schema-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+                        envvar="KONOHA_SCHEMA_DIR", default=None,
+                        help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the copies vendored in konoha-gen).")(func)
+
 spec_argument = click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_SPEC,
                                required=False)
 out_option = click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUT,
@@ -102,12 +112,15 @@ def main() -> None:
 @out_option
 @click.option("--fail-on-change", is_flag=True,
               help="Exit 1 when the build changed any file (for pre-commit: the commit held a stale out/).")
+@check_options
 @common_options
-def build(spec: Path, out_dir: Path, fail_on_change: bool, out: Output) -> ExitCode:
+def build(spec: Path, out_dir: Path, fail_on_change: bool, schema_dir: Path | None, charts_dir: Path | None,
+          out: Output) -> ExitCode:
     """Validate SPEC and write the generated tree into --out (only changed files)."""
+    from konoha_gen.check import CheckOptions
     from konoha_gen.pipeline import build as run_build
 
-    result = run_build(spec, out_dir)
+    result = run_build(spec, out_dir, CheckOptions(schema_dir, charts_dir))
     for label, paths in (("created", result.create), ("updated", result.update), ("deleted", result.delete)):
         for path in paths:
             out.info(f"{label:8} {out_dir / path}")
@@ -127,12 +140,14 @@ def build(spec: Path, out_dir: Path, fail_on_change: bool, out: Output) -> ExitC
 @main.command()
 @spec_argument
 @out_option
+@check_options
 @common_options
-def check(spec: Path, out_dir: Path, out: Output) -> ExitCode:
+def check(spec: Path, out_dir: Path, schema_dir: Path | None, charts_dir: Path | None, out: Output) -> ExitCode:
     """Exit 1 if --out differs from what SPEC compiles to (stale, edited, missing or extra files). Writes nothing."""
+    from konoha_gen.check import CheckOptions
     from konoha_gen.pipeline import drift
 
-    result = drift(spec, out_dir)
+    result = drift(spec, out_dir, CheckOptions(schema_dir, charts_dir))
     edited = set(result.edited)
     findings = [("edited", p) for p in result.edited]
     findings += [("stale", p) for p in result.update if p not in edited]
@@ -154,9 +169,17 @@ def check(spec: Path, out_dir: Path, out: Output) -> ExitCode:
 
 @main.command()
 @spec_argument
+@click.option("--output", "output_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="Instead of the spec, validate every Kubernetes document under this generated tree.")
+@click.option("--schema-dir", type=click.Path(path_type=Path, file_okay=False, exists=True), envvar="KONOHA_SCHEMA_DIR",
+              default=None, help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the vendored copies).")
+@click.option("--kubernetes-version", default=None, help="With --output: Kubernetes minor version (default: the spec's).")
 @common_options
-def validate(spec: Path, out: Output) -> ExitCode:
-    """Validate SPEC only (shape, references, derived names); write nothing."""
+def validate(spec: Path, output_dir: Path | None, schema_dir: Path | None, kubernetes_version: str | None,
+             out: Output) -> ExitCode:
+    """Validate SPEC (shape, references, derived names), or with --output a generated tree, strictly; write nothing."""
+    if output_dir is not None:
+        return _validate_output(spec, output_dir, schema_dir, kubernetes_version, out)
     from konoha_gen.pipeline import compile_platform
 
     compile_platform(spec)
@@ -164,6 +187,29 @@ def validate(spec: Path, out: Output) -> ExitCode:
         out.data({"errors": []})
     out.info(f"{spec}: valid")
     return ExitCode.OK
+
+
+def _validate_output(spec: Path, output_dir: Path, schema_dir: Path | None, version: str | None, out: Output) -> ExitCode:
+    import time
+
+    from konoha_gen.check.k8s import SchemaSet, validate_tree
+
+    if version is None:
+        from konoha_gen.pipeline import compile_platform
+
+        version = compile_platform(spec).spec.cluster.kubernetes_version
+    start = time.perf_counter()
+    count, problems = validate_tree(output_dir, SchemaSet(version, schema_dir))
+    seconds = time.perf_counter() - start
+    if out.json:
+        out.data({"documents": count, "errors": [p.__dict__ for p in problems]})
+    else:
+        for problem in problems:
+            click.echo(f"{output_dir / problem.path}:{problem.index}: {problem.kind}/{problem.name}: "
+                       f"{problem.field}: {problem.message}", err=True)
+        out.info(f"{output_dir}: {count} documents, {len(problems)} problem(s), Kubernetes {version} "
+                 f"({count / seconds:.0f} documents/s)")
+    return ExitCode.INVALID if problems else ExitCode.OK
 
 
 @main.command()

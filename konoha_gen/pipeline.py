@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from konoha_gen.check import run_checks
+from konoha_gen.check import CheckOptions, run_checks
 from konoha_gen.emit import Artifact, emit_all
 from konoha_gen.errors import OutputError, OutputProblem
 from konoha_gen.load import load_spec
@@ -41,18 +41,18 @@ def compile_platform(spec: Path) -> Platform:
     return resolve(validate(loaded), loaded, spec_label(spec))
 
 
-def compile_spec(spec: Path) -> Compiled:
+def compile_spec(spec: Path, options: CheckOptions | None = None) -> Compiled:
     """Everything up to (not including) writing; raises on any invalid input or output."""
     platform = compile_platform(spec)
     artifacts = emit_all(platform)
-    problems = run_checks(platform, artifacts)
+    problems = run_checks(platform, artifacts, options)
     if problems:
         raise OutputError(problems)
     return Compiled(platform, artifacts, with_lock(artifacts, platform.spec_file, platform.spec_sha256))
 
 
-def build(spec: Path, out_dir: Path) -> Plan:
-    compiled = compile_spec(spec)
+def build(spec: Path, out_dir: Path, options: CheckOptions | None = None) -> Plan:
+    compiled = compile_spec(spec, options)
     result = plan(out_dir, compiled.contents)
     if result.conflicts:
         raise OutputError([_conflict(path) for path in result.conflicts])
@@ -60,9 +60,9 @@ def build(spec: Path, out_dir: Path) -> Plan:
     return result
 
 
-def drift(spec: Path, out_dir: Path) -> Plan:
+def drift(spec: Path, out_dir: Path, options: CheckOptions | None = None) -> Plan:
     """What `build` would change; writes nothing."""
-    return plan(out_dir, compile_spec(spec).contents)
+    return plan(out_dir, compile_spec(spec, options).contents)
 
 
 def _conflict(path: str) -> OutputProblem:

@@ -26,6 +26,7 @@ from konoha_gen.model.streaming import DEFAULT_PORTS
 LAYERS = ("operators", "security", "storage", "metastore", "streaming", "compute", "access", "orchestration",
           "observability")
 MAX_K8S_NAME = 63
+CONFIG_ONLY = frozenset({"spark", "dbt"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,16 @@ class Component:
     depends_on: tuple[str, ...]
     service: Service | None = None
     upstream: Upstream | None = None  # with spec.versions applied
+
+    @property
+    def deployed(self) -> bool:
+        """False for configuration-only components (Spark profiles, dbt profiles): no manifests of their own."""
+        return self.name not in CONFIG_ONLY
+
+    @property
+    def folder(self) -> str:
+        """Where its manifests live in out/: operators under infrastructure/, the rest under platform/."""
+        return f"{'infrastructure' if self.layer == 'operators' else 'platform'}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,8 @@ class Database:
     namespace: str
     size: str
     service: Service
-    app_secret: str  # made by CloudNativePG itself
+    database: str  # database name inside the cluster
+    credentials_secret: str  # basic-auth Secret (username, password) made by VSO from Vault databases/<owner>
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ class LakehouseWiring:
 @dataclass(frozen=True)
 class KyuubiServer:
     name: str
+    release: str  # HelmRelease name; the chart names Services <release>-thrift-binary / <release>-rest
     share_level: str
     profile: str
     idle_timeout: str
@@ -202,6 +215,12 @@ class Platform:
 
     def has(self, name: str) -> bool:
         return any(c.name == name for c in self.components)
+
+    @property
+    def git_auth_secret(self) -> str | None:
+        """The flux-system Secret holding the GitOps repository credentials, when the spec names them."""
+        auth = self.spec.gitops.auth
+        return self.secret_for("flux", split_vault_ref(auth)[0]).secret_name if auth else None
 
     def secret_for(self, component: str, path: str) -> Reader:
         """The Kubernetes Secret through which `component` reads Vault `path`."""
@@ -356,8 +375,13 @@ class _Resolver:
                 keys[path] = {"access-key", "secret-key"}
                 readers.setdefault(path, {})[(component, by_name[component].namespace)] = {"access-key", "secret-key"}
                 readers[path][("terraform", None)] = {"access-key", "secret-key"}
+        for owner in self._database_sizes():
+            if owner in by_name:  # CloudNativePG bootstraps the database from this Secret; the owner logs in with it
+                path = f"databases/{owner}"
+                keys[path] = {"username", "password"}
+                readers.setdefault(path, {})[(owner, by_name[owner].namespace)] = {"username", "password"}
         generated = {g.path: g for g in self.spec.secrets.generate}
-        implicit = {p for p in keys if p.startswith("minio/users/")}
+        implicit = {p for p in keys if p.startswith(("minio/users/", "databases/"))}
         for path in self.spec.secrets.external:
             keys.setdefault(path, set())
         entries = []
@@ -372,15 +396,19 @@ class _Resolver:
         return tuple(entries)
 
     # -- per-layer wiring ------------------------------------------------------
+    def _database_sizes(self) -> dict[str, str]:
+        """Components that own a CloudNativePG database, and its volume size."""
+        return {"hive-metastore": self.spec.storage.metastore.database_size, "keycloak": "2Gi",
+                "airflow": "5Gi", "metabase": "2Gi"}
+
     def _databases(self, by_name: dict[str, Component]) -> tuple[Database, ...]:
-        owners = {"hive-metastore": self.spec.storage.metastore.database_size, "keycloak": "2Gi",
-                  "airflow": "5Gi", "metabase": "2Gi"}
         databases = []
-        for owner, size in owners.items():
+        for owner, size in self._database_sizes().items():
             if owner in by_name:
                 ns = by_name[owner].namespace
                 name = f"{owner}-db"
-                databases.append(Database(name, owner, ns, size, Service(f"{name}-rw", ns, 5432), f"{name}-app"))
+                databases.append(Database(name, owner, ns, size, Service(f"{name}-rw", ns, 5432),
+                                          owner.replace("-", "_"), secret_name(owner, f"databases/{owner}")))
         return tuple(databases)
 
     def _lakehouse(self, by_name: dict[str, Component]) -> LakehouseWiring | None:
@@ -405,8 +433,8 @@ class _Resolver:
             return ()
         ns = by_name["kyuubi"].namespace
         return tuple(
-            KyuubiServer(k.name, k.share_level, k.profile, k.idle_timeout, k.replicas,
-                         Service(f"kyuubi-{k.name}", ns, 10009), 10099, f"kyuubi-{k.name}-spark")
+            KyuubiServer(k.name, f"kyuubi-{k.name}", k.share_level, k.profile, k.idle_timeout, k.replicas,
+                         Service(f"kyuubi-{k.name}-thrift-binary", ns, 10009), 10099, f"kyuubi-{k.name}-spark")
             for k in self.spec.compute.kyuubi.servers)
 
     def _dbt(self, platform: Platform) -> tuple[DbtTarget, ...]:

@@ -38,7 +38,7 @@ def test_dbt_targets_point_at_their_kyuubi_servers_service() -> None:
     servers = {k.name: k for k in p.kyuubi}
     assert [(t.name, t.host, t.port, t.schema) for t in p.dbt] == [
         ("analytics", servers["batch"].service.host, 10009, "marts")]
-    assert servers["batch"].service.host == "kyuubi-batch.konoha-compute.svc.cluster.local"
+    assert servers["batch"].service.host == "kyuubi-batch-thrift-binary.konoha-compute.svc.cluster.local"
 
 
 def test_cdc_names_follow_upstream_rules() -> None:

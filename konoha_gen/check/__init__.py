@@ -1,29 +1,37 @@
 """Stage 5: validators over the artifacts, run before anything is written.
 
-Each checker is a pure function (Platform, artifacts) -> [OutputProblem].
-Later targets add checkers here (Kubernetes/CRD schemas, chart values, config
-keys, wiring, secret scan); any problem fails the build with out/ untouched.
+Each checker is a pure function (Platform, artifacts, options) -> [OutputProblem];
+any problem fails the build with out/ untouched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolve import Platform
 
-Checker = Callable[[Platform, list[Artifact]], list[OutputProblem]]
+
+@dataclass(frozen=True)
+class CheckOptions:
+    schema_dir: Path | None = None  # CRD JSON schemas; None: the ones vendored in konoha_gen/schemas
+    charts_dir: Path | None = None  # charts' values.yaml / values.schema.json; None: values are not checked
+
+
+Checker = Callable[[Platform, list[Artifact], CheckOptions], list[OutputProblem]]
 
 
 def checkers() -> list[tuple[str, Checker]]:
-    from konoha_gen.check import structure
+    from konoha_gen.check import output
 
-    return [("structure", structure.check)]
+    return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values)]
 
 
-def run_checks(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
+def run_checks(platform: Platform, artifacts: list[Artifact], options: CheckOptions | None = None) -> list[OutputProblem]:
     problems: list[OutputProblem] = []
     for _name, checker in checkers():
-        problems.extend(checker(platform, artifacts))
+        problems.extend(checker(platform, artifacts, options or CheckOptions()))
     return sorted(problems, key=lambda p: (p.path, p.check, p.message))

@@ -1,0 +1,138 @@
+"""Every Kubernetes document, validated strictly (unknown fields fail): core
+kinds against the Kubernetes OpenAPI schema of spec.cluster.kubernetesVersion
+(the kubernetes-validate package's strict schemas), custom resources against
+their CRD's JSON Schema. A kind with no schema is an error, not a skip."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+
+CHECK = "schema"
+_GROUP_PREFIX = re.compile(r"^([^./]*)(?:\.[^/]*)?/")
+VENDORED = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@dataclass(frozen=True)
+class DocumentProblem:
+    path: str
+    index: int
+    kind: str
+    name: str
+    field: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.index}: {self.kind}/{self.name}: {self.field}: {self.message}"
+
+
+def is_kubernetes_file(path: str) -> bool:
+    """YAML files holding Kubernetes objects (values files and kustomize configs hold none)."""
+    name = PurePosixPath(path).name
+    return name.endswith((".yaml", ".yml")) and not name.startswith("values") and name != "kustomizeconfig.yaml"
+
+
+class SchemaSet:
+    """Validators for one Kubernetes version and one CRD schema folder, built once per kind."""
+
+    def __init__(self, kubernetes_version: str, crd_dir: Path | None = None) -> None:
+        self.core_dir = _core_dir(kubernetes_version)
+        self.crd_dir = crd_dir or VENDORED
+
+    def errors(self, doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
+        """(field path, message) for each problem of one document."""
+        api_version, kind = doc.get("apiVersion"), doc.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            yield "<root>", "not a Kubernetes object: apiVersion and kind are required"
+            return
+        validator = self._validator(api_version, kind)
+        if validator is None:
+            yield "<root>", f"no schema for {api_version} {kind} (neither Kubernetes {self.core_dir.name} nor {self.crd_dir})"
+            return
+        for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+            yield ".".join(str(p) for p in error.absolute_path) or "<root>", error.message
+
+    def _validator(self, api_version: str, kind: str) -> Any:
+        group, _, version = api_version.rpartition("/")
+        if group.startswith("kustomize.config.k8s.io") and kind == "Kustomization":
+            return _crd_validator(self.crd_dir / "kustomization-file.json")
+        # rbac.authorization.k8s.io/v1 -> rbac-v1; v1 -> v1 (kubernetes-validate's file names)
+        flat = _GROUP_PREFIX.sub(r"\1-", api_version)
+        core = self.core_dir / f"{kind.lower()}-{flat}.json"
+        if core.is_file():
+            return _core_validator(core)
+        crd = self.crd_dir / f"{kind}-{group.split('.')[0]}-{version}.json".lower()
+        return _crd_validator(crd) if crd.is_file() else None
+
+
+def _core_dir(kubernetes_version: str) -> Path:
+    import kubernetes_validate.utils as kv
+
+    versions = [v for v in kv.all_versions() if _minor(v) <= _minor(kubernetes_version)]
+    if not versions:
+        raise ValueError(f"kubernetes-validate has no schemas for Kubernetes {kubernetes_version}")
+    base = Path(kv.__file__).parent / "kubernetes-json-schema"
+    return base / f"v{versions[-1]}-local-strict"
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+@cache
+def _definitions(core_dir: Path) -> Registry:
+    contents = json.loads((core_dir / "_definitions.json").read_text())
+    return Resource.from_contents(contents) @ Registry()
+
+
+@cache
+def _core_validator(path: Path) -> Any:
+    schema = json.loads(path.read_text())
+    registry = Resource.from_contents(schema) @ _definitions(path.parent)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+@cache
+def _crd_validator(path: Path) -> Any:
+    return jsonschema.Draft7Validator(json.loads(path.read_text()))
+
+
+def validate_text(path: str, text: str, schemas: SchemaSet) -> list[DocumentProblem]:
+    """All problems of one YAML file's documents, as `path:doc-index: kind/name: field: message`."""
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        return [DocumentProblem(path, 0, "?", "?", "<yaml>", f"not valid YAML: {type(exc).__name__}")]
+    problems = []
+    for index, doc in enumerate(d for d in documents if d is not None):
+        if not isinstance(doc, dict):
+            problems.append(DocumentProblem(path, index, "?", "?", "<root>", "a document must be a mapping"))
+            continue
+        name = str((doc.get("metadata") or {}).get("name", "-")) if isinstance(doc.get("metadata"), dict) else "-"
+        for field, message in schemas.errors(doc):
+            problems.append(DocumentProblem(path, index, str(doc.get("kind", "?")), name, field, message))
+    return problems
+
+
+def validate_tree(root: Path, schemas: SchemaSet) -> tuple[int, list[DocumentProblem]]:
+    """Validate every Kubernetes YAML file under root; returns (documents checked, problems)."""
+    problems: list[DocumentProblem] = []
+    count = 0
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = file.relative_to(root).as_posix()
+        if not is_kubernetes_file(relative):
+            continue
+        text = file.read_text("utf-8")
+        count += sum(1 for d in yaml.safe_load_all(text) if d is not None)
+        problems.extend(validate_text(relative, text, schemas))
+    return count, problems

@@ -1,0 +1,137 @@
+"""Helm values against the chart they configure.
+
+A chart with a values.schema.json: JSON-Schema validation (Draft 7, the
+dialect every vendored schema works under). A chart without one: every key
+path the values set must exist in the chart's default values.yaml, except
+under free-form maps (the generic list below plus the chart's own `freeform`
+entries in catalog.json) and keys the chart documents only in comments
+(`documented_absent`). kube-prometheus-stack's `grafana.*` is checked against
+the grafana chart, like Helm does with the subchart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+#: Maps whose keys are free-form in every chart (shared/charts/README.md "Rules for the key-path test").
+GENERIC_FREEFORM = frozenset({
+    "annotations", "labels", "podAnnotations", "podLabels", "nodeSelector", "resources", "affinity", "tolerations",
+    "securityContext", "podSecurityContext", "containerSecurityContext", "env", "envFrom", "extraEnv", "extraEnvVars",
+    "extraEnvFrom", "extraVolumes", "extraVolumeMounts", "volumes", "volumeMounts", "extraObjects", "extraArgs",
+})
+SUBCHARTS = {("kube-prometheus-stack", "grafana"): "grafana"}
+
+
+class Chart:
+    """One chart's reference data: default values, optional schema, catalogue exemptions."""
+
+    def __init__(self, charts_dir: Path, folder: str) -> None:
+        self.folder = folder
+        self.dir = charts_dir / folder
+        self.defaults: dict[str, Any] = yaml.safe_load((self.dir / "values.yaml").read_text()) or {}
+        schema_file = self.dir / "values.schema.json"
+        self.schema = json.loads(schema_file.read_text()) if schema_file.is_file() else None
+        entry = _catalog(charts_dir).get(folder, {})
+        self.freeform = [_path_of(text) for text in entry.get("freeform", [])]
+        self.documented = [_path_of(text) for text in entry.get("documented_absent", [])]
+
+    def problems(self, values: dict[str, Any]) -> list[str]:
+        if self.schema is not None:  # Helm validates the defaults merged with the user's values
+            validator = jsonschema.Draft7Validator(self.schema)
+            merged = merge(self.defaults, values)
+            return [f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
+                    for e in sorted(validator.iter_errors(merged), key=lambda e: [str(p) for p in e.absolute_path])]
+        return [f"{'.'.join(path)}: key not in {self.folder}'s values.yaml" for path in self.unknown_paths(values)]
+
+    def unknown_paths(self, values: dict[str, Any]) -> Iterator[tuple[str, ...]]:
+        for path, _value in _leaves(values, ()):
+            if not self._known(path):
+                yield path
+
+    def _known(self, path: tuple[str, ...]) -> bool:
+        for depth in range(1, len(path) + 1):
+            prefix = path[:depth]
+            if prefix[-1] in GENERIC_FREEFORM or self._listed(prefix, self.freeform):
+                return True
+        if self._listed(path, self.documented):
+            return True
+        node: Any = self.defaults
+        for index, key in enumerate(path):
+            if isinstance(node, list):
+                return True  # list items are free-form unless the chart documents their shape
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+            if node is None and index < len(path) - 1:
+                return False  # a null default has no sub-keys to set
+        return True
+
+    @staticmethod
+    def _listed(path: tuple[str, ...], entries: list[tuple[str, ...]]) -> bool:
+        for entry in entries:
+            if entry and entry[0] == "*" and path[-len(entry) + 1:] == entry[1:] and len(path) >= len(entry) - 1:
+                return True
+            if path[: len(entry)] == entry:
+                return True
+        return False
+
+
+def merge(defaults: Any, override: Any) -> Any:
+    """Helm's coalescing: maps merge recursively, null deletes a default, anything else replaces."""
+    if not isinstance(defaults, dict) or not isinstance(override, dict):
+        return override
+    merged = dict(defaults)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge(defaults.get(key), value)
+    return merged
+
+
+def _path_of(text: str) -> tuple[str, ...]:
+    """'catalogs (map: ...)' -> ('catalogs',); 'users[].existingSecret' -> ('users', 'existingSecret')."""
+    first = text.split(" ")[0].replace("[]", "")
+    if first.startswith("grafana.ini"):
+        return ("grafana.ini",)
+    return tuple(part for part in first.split(".") if part)
+
+
+def _leaves(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, (*path, str(key)))
+    else:
+        yield path, node
+
+
+@cache
+def _catalog(charts_dir: Path) -> dict[str, dict[str, Any]]:
+    body = json.loads((charts_dir / "catalog.json").read_text())
+    return {entry["dir"]: entry for entry in body["charts"]}
+
+
+@cache
+def load_chart(charts_dir: Path, folder: str) -> Chart:
+    return Chart(charts_dir, folder)
+
+
+def check_values(charts_dir: Path, folder: str, values: dict[str, Any]) -> list[str]:
+    """Problems of one values document for the chart in shared/charts/<folder>."""
+    own = dict(values)
+    problems = []
+    for (parent, key), sub in SUBCHARTS.items():
+        if parent == folder and isinstance(own.get(key), dict):
+            subvalues = dict(own.pop(key))
+            subvalues.pop("enabled", None)  # the parent's condition switch, not a subchart value
+            problems += [f"{key}.{p}" for p in load_chart(charts_dir, sub).problems(subvalues)]
+            if not load_chart(charts_dir, folder)._known((key, "enabled")):
+                problems.append(f"{key}.enabled: key not in {folder}'s values.yaml")
+    return load_chart(charts_dir, folder).problems(own) + problems

@@ -1,0 +1,55 @@
+"""Building blocks for Kubernetes YAML: object skeletons, labels, serialisation.
+
+YAML is built as data and dumped with PyYAML's safe dumper (YAML 1.1, so
+strings such as 'yes' or 'on' are quoted for Go's YAML readers); keys keep
+insertion order, multi-line strings use literal blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from konoha_gen.resolve import Platform
+
+Doc = dict[str, Any]
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # indent list items under their key, as kubectl does
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(*documents: Doc) -> str:
+    """One or more documents as YAML text, separated by '---'."""
+    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096,
+                         explicit_start=len(documents) > 1)
+
+
+def labels(platform: Platform, component: str) -> dict[str, str]:
+    """The label set every generated object carries (the spec's metadata.labels first)."""
+    return {**platform.labels, "app.kubernetes.io/part-of": platform.name, "app.kubernetes.io/component": component,
+            "app.kubernetes.io/managed-by": "konoha-gen"}
+
+
+def obj(api_version: str, kind: str, name: str, namespace: str | None, *, component: str, platform: Platform,
+        **body: Any) -> Doc:
+    metadata: Doc = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+    metadata["labels"] = labels(platform, component)
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **body}
+
+
+def kustomization(resources: list[str], **extra: Any) -> Doc:
+    """A kustomize kustomization.yaml."""
+    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources, **extra}

@@ -1,0 +1,259 @@
+"""Helm values per chart, built from the resolved Platform.
+
+One function per component. Credentials are never values: every secret a
+chart needs is named by the Secret that Vault Secrets Operator writes
+(`Platform.secret_for`), and Service names are pinned with fullnameOverride
+(or the chart's equivalent) so they match what resolve promised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from konoha_gen.resolve import Component, KyuubiServer, Platform
+
+Values = dict[str, Any]
+
+
+def _secret(p: Platform, component: str, path: str) -> str:
+    name = p.secret_for(component, path).secret_name
+    assert name is not None
+    return name
+
+
+def _database(p: Platform, owner: str) -> Any:
+    return next(d for d in p.databases if d.owner == owner)
+
+
+def _resources(memory: str, cpu: str = "100m") -> Values:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+
+
+def traefik(p: Platform, c: Component) -> Values:
+    ingress = p.spec.cluster.ingress
+    return {
+        "fullnameOverride": "traefik",
+        "ingressClass": {"enabled": True, "isDefaultClass": True, "name": ingress.class_name},
+        "providers": {"kubernetesIngress": {"enabled": True}, "kubernetesCRD": {"enabled": True}},
+        "service": {"spec": {"type": "NodePort"} if p.spec.cluster.provider == "minikube" else {}},
+    }
+
+
+def cloudnative_pg(p: Platform, c: Component) -> Values:
+    return {"crds": {"create": True}, "config": {"clusterWide": True}, "resources": _resources("256Mi")}
+
+
+def strimzi(p: Platform, c: Component) -> Values:
+    return {"watchAnyNamespace": True, "resources": _resources("384Mi", "200m")}
+
+
+def vault(p: Platform, c: Component) -> Values:
+    mode = p.spec.secrets.vault.mode
+    server: Values = {"resources": _resources("256Mi")}
+    if mode == "dev":
+        server["dev"] = {"enabled": True}  # in-memory and auto-unsealed: laptops only
+    elif mode == "standalone":
+        server["standalone"] = {"enabled": True}
+        server["dataStorage"] = {"enabled": True, "size": "2Gi"}
+    else:
+        server["ha"] = {"enabled": True, "replicas": 3, "raft": {"enabled": True}}
+    return {"fullnameOverride": "vault", "global": {"tlsDisable": True}, "injector": {"enabled": False},
+            "csi": {"enabled": False}, "ui": {"enabled": True}, "server": server}
+
+
+def vault_secrets_operator(p: Platform, c: Component) -> Values:
+    vault_service = p.component("vault").service
+    assert vault_service is not None
+    return {
+        "defaultVaultConnection": {"enabled": True, "address": f"http://{vault_service.address}", "skipTLSVerify": False},
+        "controller": {"manager": {"resources": _resources("256Mi")}},
+    }
+
+
+def keycloak(p: Platform, c: Component) -> Values:
+    db = _database(p, "keycloak")
+    admin = p.spec.identity.keycloak.admin.removeprefix("vault:").split("#")[0]
+    admin_secret = _secret(p, "keycloak", admin)
+    env = [
+        {"name": "KC_BOOTSTRAP_ADMIN_USERNAME", "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": "username"}}},
+        {"name": "KC_BOOTSTRAP_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": "password"}}},
+        {"name": "KC_DB_USERNAME", "valueFrom": {"secretKeyRef": {"name": db.credentials_secret, "key": "username"}}},
+    ]
+    return {
+        "fullnameOverride": "keycloak",
+        "command": ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--hostname-strict=false"],
+        "http": {"relativePath": "/"},
+        "proxy": {"enabled": True, "mode": "xforwarded"},
+        "database": {"vendor": "postgres", "hostname": db.service.host, "port": db.service.port, "database": db.database,
+                     "existingSecret": db.credentials_secret, "existingSecretKey": "password"},
+        "dbchecker": {"enabled": True},
+        "extraEnv": _yaml_list(env),
+        "resources": _resources("1Gi", "250m"),
+    }
+
+
+def _yaml_list(items: list[Values]) -> str:
+    """keycloakx takes extraEnv as a templated YAML string."""
+    import yaml
+
+    return yaml.safe_dump(items, sort_keys=False, default_flow_style=False)
+
+
+def minio(p: Platform, c: Component) -> Values:
+    store = p.spec.storage.object_store
+    root = store.credentials.removeprefix("vault:").split("#")[0]
+    return {
+        "fullnameOverride": "minio",
+        "mode": "standalone",
+        "replicas": 1,
+        "existingSecret": _secret(p, "minio", root),  # keys rootUser, rootPassword (VSO maps them)
+        "persistence": {"enabled": True, "size": store.size},
+        "resources": _resources("1Gi"),
+        "users": [],  # the chart's default user carries a literal password; users come from Terraform
+        "buckets": [],  # buckets, users and policies are Terraform's (terraform/10-platform)
+        "policies": [],
+        "svcaccts": [],
+    }
+
+
+def hive_metastore(p: Platform, c: Component) -> Values:
+    db = _database(p, "hive-metastore")
+    lake = p.lakehouse
+    assert lake is not None and c.service is not None
+    s3 = _secret(p, "hive-metastore", "minio/users/hive-metastore")
+    return {
+        "fullNameOverride": "hive-metastore",
+        "serviceName": c.service.name,
+        "servicePort": c.service.port,
+        "replicaCount": p.spec.storage.metastore.replicas,
+        "image": {"tag": "3.1.3", "pullSecrets": []},
+        "networkPolicies": {"enabled": False},
+        "cloud_storage": "s3",
+        "gcs": {"enabled": False},
+        "db": {"driverName": "postgresql", "host": db.service.host, "port": db.service.port, "databaseName": db.database,
+               "user": {"name": db.database, "password": {"secretName": db.credentials_secret, "propertyName": "password"}}},
+        "s3": {"url": lake.s3_endpoint, "warehouseDirectory": lake.bucket,
+               "accessKey": {"secretName": s3, "propertyName": "access-key"},
+               "secretKey": {"secretName": s3, "propertyName": "secret-key"}},
+        "resources": _resources("1Gi", "250m"),
+    }
+
+
+def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
+    s3 = _secret(p, "kyuubi", "minio/users/kyuubi")
+    return {
+        "replicaCount": server.replicas,
+        "serviceAccount": {"create": True, "name": server.engine_service_account},
+        "rbac": {"create": True, "rules": [
+            {"apiGroups": [""], "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
+             "verbs": ["create", "get", "list", "watch", "delete"]}]},
+        "server": {"thriftBinary": {"enabled": True, "port": server.service.port},
+                   "thriftHttp": {"enabled": False},
+                   "rest": {"enabled": True, "port": server.rest_port}},
+        "envFrom": [{"secretRef": {"name": s3}}],
+        "resources": _resources("1Gi", "250m"),
+    }
+
+
+def trino(p: Platform, c: Component) -> Values:
+    t = p.spec.access.trino
+    lake = p.lakehouse
+    assert lake is not None
+    s3 = _secret(p, "trino", "minio/users/trino")
+    catalog = "\n".join([
+        "connector.name=iceberg",
+        "iceberg.catalog.type=hive_metastore",
+        f"hive.metastore.uri={lake.metastore_uri}",
+        "fs.native-s3.enabled=true",  # Trino 480: renamed fs.s3.enabled only in 481
+        f"s3.endpoint={lake.s3_endpoint}",
+        "s3.region=us-east-1",
+        "s3.path-style-access=true",
+        "s3.aws-access-key=${ENV:S3_ACCESS_KEY}",
+        "s3.aws-secret-key=${ENV:S3_SECRET_KEY}",
+    ]) + "\n"
+    env = [{"name": "S3_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "access-key"}}},
+           {"name": "S3_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "secret-key"}}}]
+    return {
+        "fullnameOverride": "trino",
+        "server": {"workers": t.workers, "config": {"query": {"maxMemory": t.query_max_memory}}},
+        "coordinator": {"jvm": {"maxHeapSize": None, "maxHeapPercent": 75},
+                        "resources": _resources(t.coordinator.memory, t.coordinator.cpu)},
+        "worker": {"jvm": {"maxHeapSize": None, "maxHeapPercent": 75},
+                   "resources": _resources(t.worker.memory, t.worker.cpu)},
+        "catalogs": {lake.catalog: catalog},
+        "env": env,
+    }
+
+
+def metabase(p: Platform, c: Component) -> Values:
+    db = _database(p, "metabase")
+    return {
+        "database": {"type": "postgres", "host": db.service.host, "port": db.service.port, "dbname": db.database,
+                     "existingSecret": db.credentials_secret, "existingSecretUsernameKey": "username",
+                     "existingSecretPasswordKey": "password"},
+        "resources": _resources("1Gi", "250m"),
+    }
+
+
+def airflow(p: Platform, c: Component) -> Values:
+    a = p.spec.orchestration.airflow
+    web = a.webserver_secret_key.removeprefix("vault:").split("#")[0]
+    values: Values = {
+        "fullnameOverride": "airflow",
+        "executor": a.executor,
+        "postgresql": {"enabled": False},
+        "redis": {"enabled": a.executor in ("CeleryExecutor", "CeleryKubernetesExecutor")},
+        "data": {"metadataSecretName": _database(p, "airflow").credentials_secret},  # key: connection
+        "apiSecretKeySecretName": _secret(p, "airflow", web),  # key: api-secret-key
+        "createUserJob": {"enabled": False},  # its default user has a literal password; log in through Keycloak
+    }
+    if a.dags:
+        git = a.dags.git
+        sync: Values = {"enabled": True, "repo": git.url, "branch": git.branch, "subPath": git.path}
+        if git.auth:
+            sync["sshKeySecret"] = _secret(p, "airflow", git.auth.removeprefix("vault:").split("#")[0])
+        values["dags"] = {"gitSync": sync}
+    return values
+
+
+def kube_prometheus_stack(p: Platform, c: Component) -> Values:
+    grafana = p.spec.observability.grafana
+    values: Values = {
+        "fullnameOverride": "kube-prometheus-stack",
+        "crds": {"enabled": True},
+        "alertmanager": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "prometheus": {"prometheusSpec": {
+            "retention": p.spec.observability.metrics.retention,
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
+            "probeSelectorNilUsesHelmValues": False,
+            "resources": _resources("1Gi", "250m"),
+        }},
+        "grafana": {"enabled": grafana.enabled},
+    }
+    if grafana.enabled:
+        admin = grafana.admin.removeprefix("vault:").split("#")[0]
+        values["grafana"] = {
+            "enabled": True,
+            "admin": {"existingSecret": _secret(p, "kube-prometheus-stack", admin), "userKey": "username",
+                      "passwordKey": "password"},
+            "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+        }
+    return values
+
+
+Builder = Callable[[Platform, Component], Values]
+
+#: component -> its values builder (a chart-deployed component has exactly one entry, Kyuubi aside).
+BUILDERS: dict[str, Builder] = {
+    "traefik": traefik, "cloudnative-pg": cloudnative_pg, "strimzi": strimzi, "vault": vault,
+    "vault-secrets-operator": vault_secrets_operator, "keycloak": keycloak, "minio": minio,
+    "hive-metastore": hive_metastore, "trino": trino, "metabase": metabase, "airflow": airflow,
+    "kube-prometheus-stack": kube_prometheus_stack,
+}
