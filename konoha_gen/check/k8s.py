@@ -107,10 +107,19 @@ def _crd_validator(path: Path) -> Any:
     return jsonschema.Draft7Validator(json.loads(path.read_text()))
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+
+
+@cache
+def load_documents(text: str) -> tuple[Any, ...]:
+    """The YAML documents of a text, parsed once per content (the checks share it)."""
+    return tuple(yaml.load_all(text, Loader=_Loader))
+
+
 def validate_text(path: str, text: str, schemas: SchemaSet) -> list[DocumentProblem]:
     """All problems of one YAML file's documents, as `path:doc-index: kind/name: field: message`."""
     try:
-        documents = list(yaml.safe_load_all(text))
+        documents = load_documents(text)
     except yaml.YAMLError as exc:
         return [DocumentProblem(path, 0, "?", "?", "<yaml>", f"not valid YAML: {type(exc).__name__}")]
     problems = []
@@ -133,6 +142,6 @@ def validate_tree(root: Path, schemas: SchemaSet) -> tuple[int, list[DocumentPro
         if not is_kubernetes_file(relative):
             continue
         text = file.read_text("utf-8")
-        count += sum(1 for d in yaml.safe_load_all(text) if d is not None)
+        count += sum(1 for d in load_documents(text) if d is not None)
         problems.extend(validate_text(relative, text, schemas))
     return count, problems

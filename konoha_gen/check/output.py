@@ -11,7 +11,7 @@ import yaml
 
 from konoha_gen.catalog import CHART_DATA_DIR
 from konoha_gen.check import CheckOptions
-from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, validate_text
+from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, load_documents, validate_text
 from konoha_gen.check.values import check_values
 from konoha_gen.emit import LOCK_NAME, Artifact, header_line
 from konoha_gen.errors import OutputProblem
@@ -43,7 +43,7 @@ def _check_artifact(artifact: Artifact, spec_file: str) -> list[OutputProblem]:
         problems.append(OutputProblem(artifact.path, "file does not end with a newline", CHECK))
     if path.suffix in (".yaml", ".yml"):
         try:
-            list(yaml.safe_load_all(artifact.content))
+            load_documents(artifact.content)
         except yaml.YAMLError as exc:
             problems.append(OutputProblem(artifact.path, f"not valid YAML: {type(exc).__name__}", CHECK))
     elif path.suffix == ".json":
@@ -75,7 +75,7 @@ def chart_values(platform: Platform, artifacts: list[Artifact], options: CheckOp
         path = PurePosixPath(artifact.path)
         if not path.name.startswith("values-") or path.parent.name not in CHART_DATA_DIR:
             continue
-        values = yaml.safe_load(artifact.content) or {}
+        values = (load_documents(artifact.content) or ({},))[0] or {}
         for message in check_values(options.charts_dir, CHART_DATA_DIR[path.parent.name], values):
             problems.append(OutputProblem(artifact.path, message, "values"))
     return problems

@@ -43,12 +43,17 @@ class Chart:
         self.documented = [_path_of(text) for text in entry.get("documented_absent", [])]
 
     def problems(self, values: dict[str, Any]) -> list[str]:
-        if self.schema is not None:  # Helm validates the defaults merged with the user's values
+        """Schema errors (Helm validates the defaults merged with the user's values), then key paths
+        that neither the default values nor the schema declare: most schemas leave nested objects
+        open, so a misspelt key would otherwise pass."""
+        found = []
+        if self.schema is not None:
             validator = jsonschema.Draft7Validator(self.schema)
             merged = merge(self.defaults, values)
-            return [f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
-                    for e in sorted(validator.iter_errors(merged), key=lambda e: [str(p) for p in e.absolute_path])]
-        return [f"{'.'.join(path)}: key not in {self.folder}'s values.yaml" for path in self.unknown_paths(values)]
+            found = [f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
+                     for e in sorted(validator.iter_errors(merged), key=lambda e: [str(p) for p in e.absolute_path])]
+        where = f"{self.folder}'s values.yaml" + (" or values.schema.json" if self.schema is not None else "")
+        return found + [f"{'.'.join(path)}: key not in {where}" for path in self.unknown_paths(values)]
 
     def unknown_paths(self, values: dict[str, Any]) -> Iterator[tuple[str, ...]]:
         for path, _value in _leaves(values, ()):
@@ -60,7 +65,7 @@ class Chart:
             prefix = path[:depth]
             if prefix[-1] in GENERIC_FREEFORM or self._listed(prefix, self.freeform):
                 return True
-        if self._listed(path, self.documented):
+        if self._listed(path, self.documented) or self._declared(path):
             return True
         node: Any = self.defaults
         for index, key in enumerate(path):
@@ -72,6 +77,24 @@ class Chart:
             if node is None and index < len(path) - 1:
                 return False  # a null default has no sub-keys to set
         return True
+
+    def _declared(self, path: tuple[str, ...]) -> bool:
+        """The schema names this exact key path (through properties and local $refs)."""
+        node: Any = self.schema
+        for key in path:
+            node = self._deref(node)
+            if not isinstance(node, dict) or key not in node.get("properties", {}):
+                return False
+            node = node["properties"][key]
+        return node is not None
+
+    def _deref(self, node: Any) -> Any:
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+            target: Any = self.schema
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            node = target
+        return node
 
     @staticmethod
     def _listed(path: tuple[str, ...], entries: list[tuple[str, ...]]) -> bool:

@@ -58,7 +58,7 @@ def vault(p: Platform, c: Component) -> Values:
         server["dataStorage"] = {"enabled": True, "size": "2Gi"}
     else:
         server["ha"] = {"enabled": True, "replicas": 3, "raft": {"enabled": True}}
-    return {"fullnameOverride": "vault", "global": {"tlsDisable": True}, "injector": {"enabled": False},
+    return {"global": {"tlsDisable": True}, "injector": {"enabled": False},
             "csi": {"enabled": False}, "ui": {"enabled": True}, "server": server}
 
 
