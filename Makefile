@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Upstream chart data for the values check, when the workspace has it (CI does).
-export KONOHA_CHARTS_DIR ?= $(wildcard ../shared/charts)
+export KONOHA_CHARTS_DIR ?= $(abspath $(wildcard ../shared/charts))
 
 .PHONY: build test lint bench schema clean
 

@@ -55,6 +55,7 @@ class Component:
     depends_on: tuple[str, ...]
     service: Service | None = None
     upstream: Upstream | None = None  # with spec.versions applied
+    workloads: tuple[tuple[str, str], ...] = ()  # (kind, name) of the Deployments/StatefulSets its charts create
 
     @property
     def deployed(self) -> bool:
@@ -72,9 +73,30 @@ class Reader:
     """One consumer of a Vault secret and the Kubernetes Secret VSO makes for it."""
 
     component: str
-    namespace: str | None  # None: read by Terraform, not inside the cluster
+    namespace: str | None  # None: read by Terraform (or at bootstrap), not through VSO
     secret_name: str | None
     keys: tuple[str, ...]
+    templates: tuple[tuple[str, str], ...] = ()  # extra Secret keys the consumer expects, as VSO Go templates
+    secret_type: str = "Opaque"
+
+    @property
+    def via_vso(self) -> bool:
+        return self.namespace is not None and self.component != "flux"
+
+
+@dataclass(frozen=True)
+class VaultRole:
+    """The Vault Kubernetes-auth role (and policy of the same name) of one consuming workload."""
+
+    name: str
+    component: str
+    namespace: str
+    service_account: str  # the ServiceAccount VSO authenticates as for this workload
+    paths: tuple[str, ...]  # KV paths it may read, and nothing else
+
+    @property
+    def policy(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -209,6 +231,7 @@ class Platform:
     kafka: KafkaWiring | None
     sources: tuple[CdcSource, ...]
     tenants: tuple[Tenant, ...]
+    vault_roles: tuple[VaultRole, ...] = ()
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
@@ -258,10 +281,12 @@ class _Resolver:
         self.loaded = loaded
         self.name = document.metadata.name
         self.problems: list[Diagnostic] = []
+        self.databases: tuple[Database, ...] = ()
 
     def platform(self, spec_file: str) -> Platform:
         components = self._components()
         by_name = {c.name: c for c in components}
+        self.databases = self._databases(by_name)
         platform = Platform(
             name=self.name,
             spec_file=spec_file,
@@ -270,7 +295,7 @@ class _Resolver:
             spec=self.spec,
             components=components,
             secrets=self._secrets(by_name),
-            databases=self._databases(by_name),
+            databases=self.databases,
             lakehouse=self._lakehouse(by_name),
             kyuubi=self._kyuubi(by_name),
             dbt=(),
@@ -278,7 +303,8 @@ class _Resolver:
             sources=(),
             tenants=self._tenants(),
         )
-        platform = replace(platform, dbt=self._dbt(platform), sources=self._sources(platform))
+        platform = replace(platform, dbt=self._dbt(platform), sources=self._sources(platform),
+                           vault_roles=_vault_roles(platform))
         if self.problems:
             raise KonohaError(sorted(set(self.problems)))
         return platform
@@ -348,6 +374,7 @@ class _Resolver:
             add("kube-prometheus-stack", "Prometheus + Grafana", "observability", [vso, *sso], 9090,
                 "prometheus-operated", "kube-prometheus-stack")
         names = {w[0] for w in wanted}
+        workloads = self._workloads()
         components = []
         for name, title, layer, deps, svc, catalog_key in wanted:
             upstream = None
@@ -355,8 +382,41 @@ class _Resolver:
                 pin = CATALOG[catalog_key]
                 upstream = replace(pin, version=self.spec.versions.get(catalog_key, pin.version))
             components.append(Component(name, title, layer, self.namespace(layer),
-                                        tuple(sorted(d for d in set(deps) if d in names)), svc, upstream))
+                                        tuple(sorted(d for d in set(deps) if d in names)), svc, upstream,
+                                        workloads.get(name, ())))
         return _toposort(components)
+
+    def _workloads(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        """The Deployments/StatefulSets each chart creates (names pinned by the release names and
+        fullnameOverride in the values): VSO restarts them when a Secret they read rotates."""
+        kyuubi = tuple(("StatefulSet", f"kyuubi-{k.name}") for k in self.spec.compute.kyuubi.servers)
+        return {
+            "minio": (("Deployment", "minio"),),
+            "keycloak": (("StatefulSet", "keycloak"),),
+            "hive-metastore": (("Deployment", "hive-metastore"),),
+            "kyuubi": kyuubi,
+            "trino": (("Deployment", "trino-coordinator"), ("Deployment", "trino-worker")),
+            "metabase": (("Deployment", "metabase"),),
+            "airflow": (("Deployment", "airflow-api-server"), ("Deployment", "airflow-scheduler")),
+            "kube-prometheus-stack": (("Deployment", "kube-prometheus-stack-grafana"),),
+        }
+
+    def _shape(self, component: str, path: str, keys: set[str]) -> tuple[tuple[tuple[str, str], ...], str]:
+        """Extra Secret keys a consumer's chart expects (as VSO templates), and the Secret type."""
+        def get(key: str) -> str:
+            return "{{ get .Secrets " + f'"{key}"' + " }}"
+
+        if path.startswith("databases/"):  # CloudNativePG bootstraps from a basic-auth Secret
+            if component == "airflow":  # the chart reads one SQLAlchemy URL from key `connection`
+                db = next(d for d in self.databases if d.owner == component)
+                url = f"postgresql://{get('username')}:{get('password')}@{db.service.address}/{db.database}"
+                return (("connection", url),), "kubernetes.io/basic-auth"
+            return (), "kubernetes.io/basic-auth"
+        if component == "minio" and path == split_vault_ref(self.spec.storage.object_store.credentials)[0]:
+            return (("rootUser", get("username")), ("rootPassword", get("password"))), "Opaque"
+        if component == "airflow" and keys == {"secret-key"}:
+            return (("api-secret-key", get("secret-key")),), "Opaque"
+        return (), "Opaque"
 
     # -- secrets inventory -----------------------------------------------------
     def _secrets(self, by_name: dict[str, Component]) -> tuple[SecretEntry, ...]:
@@ -389,7 +449,8 @@ class _Resolver:
             gen = generated.get(path)
             all_keys = keys.get(path, set()) | set(gen.keys if gen else ())
             entry_readers = tuple(
-                Reader(component, namespace, secret_name(component, path) if namespace else None, tuple(sorted(ks)))
+                Reader(component, namespace, secret_name(component, path) if namespace else None, tuple(sorted(ks)),
+                       *self._shape(component, path, ks))
                 for (component, namespace), ks in sorted(readers.get(path, {}).items(), key=lambda i: (i[0][0], i[0][1] or "")))
             entries.append(SecretEntry(path, tuple(sorted(all_keys)), entry_readers, gen is not None or path in implicit,
                                        gen.length if gen else 32))
@@ -511,6 +572,17 @@ class _Resolver:
             ns = self._check_length(f"{self.name}-tenant-{t.name}", ("tenants", index, "name"), "tenant namespace")
             tenants.append(Tenant(t.name, ns, f"tenant-{t.name}", tuple(t.members), t.kyuubi, tuple(t.writes)))
         return tuple(tenants)
+
+
+def _vault_roles(platform: Platform) -> tuple[VaultRole, ...]:
+    """One role per workload that reads Vault through VSO, granted exactly the paths it reads."""
+    paths: dict[str, set[str]] = {}
+    for entry in platform.secrets:
+        for reader in entry.readers:
+            if reader.via_vso:
+                paths.setdefault(reader.component, set()).add(entry.path)
+    return tuple(VaultRole(f"{platform.name}-{name}", name, platform.component(name).namespace, f"{name}-vault",
+                           tuple(sorted(paths[name]))) for name in sorted(paths))
 
 
 def _toposort(components: list[Component]) -> tuple[Component, ...]:

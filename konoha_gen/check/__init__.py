@@ -27,7 +27,8 @@ Checker = Callable[[Platform, list[Artifact], CheckOptions], list[OutputProblem]
 def checkers() -> list[tuple[str, Checker]]:
     from konoha_gen.check import output
 
-    return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values)]
+    return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values),
+            ("secret-scan", output.secrets)]
 
 
 def run_checks(platform: Platform, artifacts: list[Artifact], options: CheckOptions | None = None) -> list[OutputProblem]:

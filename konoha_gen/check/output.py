@@ -79,3 +79,10 @@ def chart_values(platform: Platform, artifacts: list[Artifact], options: CheckOp
         for message in check_values(options.charts_dir, CHART_DATA_DIR[path.parent.name], values):
             problems.append(OutputProblem(artifact.path, message, "values"))
     return problems
+
+
+def secrets(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
+    """No literal credential anywhere (konoha_gen/check/secret_scan.py)."""
+    from konoha_gen.check.secret_scan import scan
+
+    return scan(artifacts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from konoha_gen.emit import Artifact
+from konoha_gen.emit import Artifact, vso
 from konoha_gen.emit.flux import FLUX_NAMESPACE
 from konoha_gen.emit.kube import Doc, dump, kustomization, obj
 from konoha_gen.emit.values import BUILDERS, Values, kyuubi
@@ -56,13 +56,18 @@ def _folder(platform: Platform, component: Component) -> list[Artifact]:
     manifests = [*_database(platform, component), *_strimzi(platform, component)]
     if manifests:
         files.append(Artifact(f"{folder}/manifests.yaml", dump(*manifests)))
+    vault = vso.objects(platform, component)
+    if component.name == "vault-secrets-operator":
+        vault.insert(0, vso.connection(platform))
+    if vault:
+        files.append(Artifact(f"{folder}/vault.yaml", dump(*vault)))
     extra: dict[str, Any] = {"namespace": component.namespace}
     if charts:
         files.append(Artifact(f"{folder}/kustomizeconfig.yaml", dump(KUSTOMIZE_CONFIG)))
         extra["configMapGenerator"] = [{"name": f"{r.name}-values", "files": [f"values.yaml={r.values_file}"]} for r in charts]
         extra["configurations"] = ["kustomizeconfig.yaml"]
     resources = sorted(a.path.removeprefix(f"{folder}/") for a in files
-                       if a.path.startswith(f"{folder}/helmrelease-") or a.path.endswith("/manifests.yaml"))
+                       if a.path.startswith(f"{folder}/helmrelease-") or a.path.endswith(("/manifests.yaml", "/vault.yaml")))
     files.append(Artifact(f"{folder}/kustomization.yaml", dump(kustomization(resources, **extra))))
     return files
 

@@ -124,6 +124,7 @@ def hive_metastore(p: Platform, c: Component) -> Values:
     s3 = _secret(p, "hive-metastore", "minio/users/hive-metastore")
     return {
         "fullNameOverride": "hive-metastore",
+        "deploymentName": "hive-metastore",
         "serviceName": c.service.name,
         "servicePort": c.service.port,
         "replicaCount": p.spec.storage.metastore.replicas,

@@ -1,0 +1,147 @@
+"""The secret scan: no artifact may carry anything that looks like a credential.
+
+Two passes over every artifact:
+- structural (YAML/JSON): a key that holds a credential (password, secretKey,
+  token, clientSecret, ...) must not hold a literal; keys that *name* a Secret
+  or a key inside one (existingSecret, passwordKey, secretName, ...) are fine;
+- textual (every line of every file): detect-secrets' detectors for private
+  keys, cloud and VCS tokens, `password=...`-style keywords and high-entropy
+  strings.
+Only references pass: `${ENV:...}`, `${file:...}` / `${directory:...}` /
+`${secrets:...}` (Kafka config providers), `vault:...`, Grafana's
+`$__env{...}` / `$__file{...}`, and Secret references (`secretKeyRef`). A
+finding names the file, line and rule, never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from konoha_gen.check.k8s import load_documents
+from konoha_gen.emit import Artifact
+from konoha_gen.errors import OutputProblem
+
+CHECK = "secret-scan"
+REFERENCE = re.compile(r"^(\$\{(ENV|env|file|directory|secrets):[^}]+\}|vault:[a-z0-9_/#.-]+|\$__(env|file)\{[^}]+\})$")
+_CREDENTIAL_WORDS = ("password", "passwd", "secret", "secretkey", "accesskey", "token", "apikey", "clientsecret",
+                     "privatekey", "credentials", "fernetkey", "jwtsecret", "sshkey")
+_NAMING_SUFFIXES = ("name", "ref", "keyref", "file", "path", "mount")
+_CREDENTIAL_KEYS = ("secretkey", "accesskey", "apikey", "privatekey", "sshkey", "fernetkey")
+
+
+def credential_key(key: str) -> bool:
+    """True for keys whose value would be a credential itself, false for keys that name a Secret
+    or a key inside one (existingSecret, passwordKey, secretName, apiSecretKeySecretName)."""
+    flat = key.lower().replace("-", "").replace("_", "").replace(".", "")
+    if flat.startswith("existingsecret") or flat.endswith(_NAMING_SUFFIXES):
+        return False
+    if flat.endswith(_CREDENTIAL_KEYS):
+        return True
+    if flat.endswith(("key", "keys")):
+        return False
+    return flat.endswith(_CREDENTIAL_WORDS)
+
+
+def scan(artifacts: list[Artifact]) -> list[OutputProblem]:
+    problems: list[OutputProblem] = []
+    for artifact in artifacts:
+        structured = artifact.path.endswith((".yaml", ".yml", ".json"))
+        if structured:
+            problems.extend(_structural(artifact))
+        problems.extend(_assignments(artifact, embedded_only=structured))
+        problems.extend(_textual(artifact))
+    return problems
+
+
+#: `key = value` / `key: value` lines of properties, conf, HCL and env files.
+_ASSIGNMENT = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.\-]+)\s*[=:]\s*(?P<value>.+?)\s*$")
+
+
+def _assignments(artifact: Artifact, *, embedded_only: bool) -> Iterator[OutputProblem]:
+    """Credential-named keys with a literal value in line-oriented formats (and, in YAML/JSON, in
+    `key=value` text embedded in strings, such as Trino catalogs). In HCL only quoted strings are
+    literals (`var.x` or `random_password.y.result` are references)."""
+    hcl = artifact.path.endswith((".tf", ".hcl"))
+    for number, line in enumerate(artifact.content.splitlines(), 1):
+        if embedded_only and "=" not in line:
+            continue
+        match = _ASSIGNMENT.match(line if not embedded_only else line.strip().strip('"'))
+        if match is None or line.lstrip().startswith(("#", "--", "//")):
+            continue
+        key, value = match.group("key"), match.group("value")
+        if not credential_key(key.rsplit(".", 1)[-1]) and not credential_key(key):
+            continue
+        if hcl and not value.startswith('"'):
+            continue
+        literal = value.strip('"').strip("'")
+        if literal and not REFERENCE.match(literal):
+            yield OutputProblem(artifact.path, f"line {number}: {key} holds a literal credential", CHECK)
+
+
+def _structural(artifact: Artifact) -> Iterator[OutputProblem]:
+    try:
+        documents = load_documents(artifact.content)
+    except Exception:
+        return
+    for index, document in enumerate(documents):
+        for path, value in _leaves(document, ()):
+            literal = isinstance(value, str | int) and str(value).strip() and not REFERENCE.match(str(value))
+            if path and credential_key(path[-1]) and literal:
+                yield OutputProblem(artifact.path, f"document {index}: {'.'.join(path)} holds a literal credential "
+                                    "(only Secret references, ${ENV:...}, ${file:...} or vault: may appear)", CHECK)
+
+
+def _leaves(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("secretKeyRef", "secretRef"):  # a reference by definition
+                continue
+            yield from _leaves(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _leaves(item, path)
+    else:
+        yield path, node
+
+
+@cache
+def _detectors() -> tuple[Any, ...]:
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.keyword import KeywordDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.slack import SlackDetector
+
+    return (PrivateKeyDetector(), AWSKeyDetector(), GitHubTokenDetector(), GitLabTokenDetector(), SlackDetector(),
+            JwtTokenDetector(), BasicAuthDetector(), KeywordDetector(),
+            Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0))
+
+
+def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
+    from detect_secrets.settings import default_settings
+
+    suffix = artifact.path.rsplit(".", 1)[-1]
+    filename = f"artifact.{suffix}"  # detectors tune their patterns by file type
+    # In YAML/JSON the structural pass reads keys exactly; detect-secrets' keyword heuristics only add cost there.
+    detectors = [d for d in _detectors() if suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector"]
+    with default_settings():
+        for number, line in enumerate(artifact.content.splitlines(), 1):
+            for detector in detectors:
+                for found in detector.analyze_line(filename=filename, line=line, line_number=number):
+                    value = str(found.secret_value or "")
+                    if REFERENCE.match(value) or _names_a_secret(line, value):
+                        continue
+                    yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({found.type})", CHECK)
+
+
+def _names_a_secret(line: str, value: str) -> bool:
+    """`existingSecret: minio-root`, `passwordKey: password`: the value names a Secret or a key, it is not one."""
+    key = line.split(":", 1)[0].strip().strip('"').strip("-").strip()
+    return bool(key) and not credential_key(key) and ":" in line
