@@ -85,6 +85,18 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class OidcClient:
+    """A Keycloak OpenID Connect client of one web component; Terraform stores its secret in Vault."""
+
+    component: str
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    web_origins: tuple[str, ...]
+    vault_path: str  # keys client-id, client-secret
+
+
+@dataclass(frozen=True)
 class VaultRole:
     """The Vault Kubernetes-auth role (and policy of the same name) of one consuming workload."""
 
@@ -232,6 +244,7 @@ class Platform:
     sources: tuple[CdcSource, ...]
     tenants: tuple[Tenant, ...]
     vault_roles: tuple[VaultRole, ...] = ()
+    oidc_clients: tuple[OidcClient, ...] = ()
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
@@ -282,11 +295,13 @@ class _Resolver:
         self.name = document.metadata.name
         self.problems: list[Diagnostic] = []
         self.databases: tuple[Database, ...] = ()
+        self.oidc_clients: tuple[OidcClient, ...] = ()
 
     def platform(self, spec_file: str) -> Platform:
         components = self._components()
         by_name = {c.name: c for c in components}
         self.databases = self._databases(by_name)
+        self.oidc_clients = self._oidc_clients(by_name)
         platform = Platform(
             name=self.name,
             spec_file=spec_file,
@@ -296,6 +311,7 @@ class _Resolver:
             components=components,
             secrets=self._secrets(by_name),
             databases=self.databases,
+            oidc_clients=self.oidc_clients,
             lakehouse=self._lakehouse(by_name),
             kyuubi=self._kyuubi(by_name),
             dbt=(),
@@ -386,6 +402,21 @@ class _Resolver:
                                         workloads.get(name, ())))
         return _toposort(components)
 
+    def _oidc_clients(self, by_name: dict[str, Component]) -> tuple[OidcClient, ...]:
+        """Web UIs that log in through Keycloak and whose chart can do so from an existing Secret.
+        Trino (OAuth2 needs HTTPS inside the cluster), Airflow (needs a custom auth manager) and
+        Metabase (OIDC is a paid feature) are not wired yet."""
+        if "keycloak" not in by_name:
+            return ()
+        domain = self.spec.cluster.ingress.domain
+        wanted = []
+        if "kube-prometheus-stack" in by_name and self.spec.observability.grafana.enabled:
+            wanted.append(("kube-prometheus-stack", "grafana", "Grafana", f"grafana.{domain}", "/login/generic_oauth"))
+        if "minio" in by_name:
+            wanted.append(("minio", "minio-console", "MinIO console", f"minio-console.{domain}", "/oauth_callback"))
+        return tuple(OidcClient(component, client_id, title, (f"http://{host}{callback}",), (f"http://{host}",),
+                                f"oidc/{client_id}") for component, client_id, title, host, callback in wanted)
+
     def _workloads(self) -> dict[str, tuple[tuple[str, str], ...]]:
         """The Deployments/StatefulSets each chart creates (names pinned by the release names and
         fullnameOverride in the values): VSO restarts them when a Secret they read rotates."""
@@ -440,8 +471,12 @@ class _Resolver:
                 path = f"databases/{owner}"
                 keys[path] = {"username", "password"}
                 readers.setdefault(path, {})[(owner, by_name[owner].namespace)] = {"username", "password"}
+        for client in self.oidc_clients:  # written by Terraform from Keycloak's generated client secret
+            keys[client.vault_path] = {"client-id", "client-secret"}
+            readers.setdefault(client.vault_path, {})[(client.component, by_name[client.component].namespace)] = \
+                {"client-id", "client-secret"}
         generated = {g.path: g for g in self.spec.secrets.generate}
-        implicit = {p for p in keys if p.startswith(("minio/users/", "databases/"))}
+        implicit = {p for p in keys if p.startswith(("minio/users/", "databases/", "oidc/"))}
         for path in self.spec.secrets.external:
             keys.setdefault(path, set())
         entries = []

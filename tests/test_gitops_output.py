@@ -201,7 +201,7 @@ def test_no_credential_literal_in_out() -> None:
         for path, _value in _leaves(yaml.safe_load(file.read_text())):
             assert path not in plaintext, f"{file}: sets plaintext key {'.'.join(path)}"
     secretish = re.compile(r"(?i)(password|passwd|secret[-_]?key|access[-_]?key|token)[ \t]*[:=][ \t]*(\S+)")
-    allowed = re.compile(r"^(\$\{ENV:[A-Z0-9_]+\}|password|secret-key|access-key|\"?\"?|''|[a-z0-9-]+-(root|admin|users-[a-z-]+))$")
+    allowed = re.compile(r"^(\$\{ENV:[A-Z0-9_]+\}|password|secret-key|access-key|client-secret|\"?\"?|''|[a-z0-9-]+-(root|admin|users-[a-z-]+))$")
     for file in sorted(OUT.rglob("*")):
         if file.is_file() and file.suffix in (".yaml", ".tf", ".json", ".conf", ".properties", ".sql"):
             for match in secretish.finditer(file.read_text()):

@@ -86,3 +86,10 @@ def secrets(platform: Platform, artifacts: list[Artifact], options: CheckOptions
     from konoha_gen.check.secret_scan import scan
 
     return scan(artifacts)
+
+
+def wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
+    """Every Secret reference resolves to a VaultStaticSecret; every role and policy fits (check/wiring.py)."""
+    from konoha_gen.check.wiring import check
+
+    return check(platform, artifacts)

@@ -36,7 +36,7 @@ def credential_key(key: str) -> bool:
     """True for keys whose value would be a credential itself, false for keys that name a Secret
     or a key inside one (existingSecret, passwordKey, secretName, apiSecretKeySecretName)."""
     flat = key.lower().replace("-", "").replace("_", "").replace(".", "")
-    if flat.startswith("existingsecret") or flat.endswith(_NAMING_SUFFIXES):
+    if flat.startswith("existing") or flat.endswith(_NAMING_SUFFIXES):
         return False
     if flat.endswith(_CREDENTIAL_KEYS):
         return True
@@ -133,6 +133,8 @@ def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
     detectors = [d for d in _detectors() if suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector"]
     with default_settings():
         for number, line in enumerate(artifact.content.splitlines(), 1):
+            if len(line.strip()) < 16:
+                continue  # shorter than any token or key the detectors know; keywords are the other passes' job
             for detector in detectors:
                 for found in detector.analyze_line(filename=filename, line=line, line_number=number):
                     value = str(found.secret_value or "")

@@ -76,6 +76,8 @@ class Chart:
             node = node[key]
             if node is None and index < len(path) - 1:
                 return False  # a null default has no sub-keys to set
+            if node == {} and index < len(path) - 1:
+                return True  # an empty map default is a map the chart iterates: its keys are free-form
         return True
 
     def _declared(self, path: tuple[str, ...]) -> bool:

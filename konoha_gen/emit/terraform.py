@@ -1,19 +1,26 @@
-"""terraform/00-cluster: the Minikube cluster (when spec.cluster.provider is
-minikube) and the Flux bootstrap: the flux2 chart through the helm provider,
-then the generated sync objects (clusters/<name>/flux-system/gotk-sync.yaml)
-through the kubectl provider. Templates: templates/terraform/00-cluster/."""
+"""Terraform, in apply order (templates: templates/terraform/):
+- 00-cluster: the Minikube cluster (when spec.cluster.provider is minikube)
+  and the Flux bootstrap: the flux2 chart through the helm provider, then the
+  generated sync objects (clusters/<name>/flux-system/gotk-sync.yaml) through
+  the kubectl provider;
+- 10-platform: Vault (KV mount, Kubernetes auth, one policy + role per
+  consuming workload, generated secrets) and Keycloak (realm, groups, users,
+  OIDC clients whose secrets go to Vault), applied once both run."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from konoha_gen.catalog import CATALOG
 from konoha_gen.emit import Artifact
 from konoha_gen.emit.flux import FLUX_NAMESPACE
+from konoha_gen.emit.vso import AUDIENCE
 from konoha_gen.resolve import Platform
 from konoha_gen.templating import render
 
 FILES = ("versions.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
+PLATFORM_FILES = ("versions.tf", "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "keycloak.tf", "outputs.tf")
 _UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 
@@ -26,7 +33,56 @@ def mebibytes(quantity: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2)] // 2**20)
 
 
+def identifier(text: str) -> str:
+    """A Terraform resource name from a path or name: minio/users/kyuubi -> minio_users_kyuubi."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+
+
 def emit(platform: Platform) -> list[Artifact]:
+    return [*_cluster(platform), *_platform(platform)]
+
+
+def _platform(platform: Platform) -> list[Artifact]:
+    vault = platform.spec.secrets.vault
+    oidc_paths = {c.vault_path for c in platform.oidc_clients}
+    roles = [{"resource": identifier(r.component), "name": r.name, "namespace": r.namespace,
+              "service_accounts": [r.service_account], "paths": list(r.paths), "audiences": [AUDIENCE]}
+             for r in platform.vault_roles]
+    generated = [{"resource": identifier(e.path), "path": e.path, "keys": list(e.keys), "length": e.length}
+                 for e in platform.secrets if e.generated and e.path not in oidc_paths]
+    context = {
+        "kv_mount": vault.kv_mount,
+        "kubernetes_auth_mount": vault.kubernetes_auth_mount,
+        "roles": roles,
+        "generated": generated,
+        "keycloak": _keycloak(platform),
+        "vault_address": "http://127.0.0.1:8200",
+        "keycloak_url": "http://127.0.0.1:8080",
+    }
+    return [Artifact(f"terraform/10-platform/{name}", render(f"terraform/10-platform/{name}.j2", **context))
+            for name in PLATFORM_FILES]
+
+
+def _keycloak(platform: Platform) -> dict[str, Any] | None:
+    if not platform.has("keycloak"):
+        return None
+    groups = {name: identifier(name) for name in platform.spec.identity.keycloak.groups}
+    groups.update({t.group: identifier(t.group) for t in platform.tenants})
+    member_of: dict[str, list[str]] = {}
+    for tenant in platform.tenants:
+        for member in tenant.members:
+            member_of.setdefault(member, []).append(groups[tenant.group])
+    return {
+        "realm": platform.spec.identity.keycloak.realm,
+        "groups": [{"resource": resource, "name": name} for name, resource in groups.items()],
+        "users": [{"resource": identifier(user), "username": user, "groups": member_of[user]} for user in sorted(member_of)],
+        "clients": [{"resource": identifier(c.client_id), "client_id": c.client_id, "name": c.name,
+                     "redirect_uris": list(c.redirect_uris), "web_origins": list(c.web_origins),
+                     "vault_path": c.vault_path} for c in platform.oidc_clients],
+    }
+
+
+def _cluster(platform: Platform) -> list[Artifact]:
     cluster = platform.spec.cluster
     flux = CATALOG["flux"]
     context = {

@@ -26,6 +26,17 @@ def _database(p: Platform, owner: str) -> Any:
     return next(d for d in p.databases if d.owner == owner)
 
 
+def _oidc(p: Platform, component: str) -> tuple[Any, str, str] | None:
+    """(client, its Secret, the realm's issuer URL inside the cluster) when the component logs in through Keycloak."""
+    client = next((c for c in p.oidc_clients if c.component == component), None)
+    if client is None:
+        return None
+    keycloak = p.component("keycloak").service
+    assert keycloak is not None
+    issuer = f"http://{keycloak.host}/realms/{p.spec.identity.keycloak.realm}"
+    return client, _secret(p, component, client.vault_path), issuer
+
+
 def _resources(memory: str, cpu: str = "100m") -> Values:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
 
@@ -114,7 +125,19 @@ def minio(p: Platform, c: Component) -> Values:
         "buckets": [],  # buckets, users and policies are Terraform's (terraform/10-platform)
         "policies": [],
         "svcaccts": [],
+        **_minio_oidc(p),
     }
+
+
+def _minio_oidc(p: Platform) -> Values:
+    oidc = _oidc(p, "minio")
+    if oidc is None:
+        return {}
+    client, secret, issuer = oidc
+    return {"oidc": {"enabled": True, "configUrl": f"{issuer}/.well-known/openid-configuration",
+                     "existingClientSecretName": secret, "existingClientIdKey": "client-id",
+                     "existingClientSecretKey": "client-secret", "claimName": "policy",
+                     "scopes": "openid,profile,email", "redirectUri": client.redirect_uris[0], "displayName": "Keycloak"}}
 
 
 def hive_metastore(p: Platform, c: Component) -> Values:
@@ -245,8 +268,33 @@ def kube_prometheus_stack(p: Platform, c: Component) -> Values:
             "admin": {"existingSecret": _secret(p, "kube-prometheus-stack", admin), "userKey": "username",
                       "passwordKey": "password"},
             "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+            **_grafana_oidc(p),
         }
     return values
+
+
+def _grafana_oidc(p: Platform) -> Values:
+    oidc = _oidc(p, "kube-prometheus-stack")
+    if oidc is None:
+        return {}
+    client, secret, issuer = oidc
+    realm = p.spec.identity.keycloak.realm
+    browser = f"http://keycloak.{p.spec.cluster.ingress.domain}/realms/{realm}/protocol/openid-connect"
+    admins = p.spec.identity.keycloak.groups[0] if p.spec.identity.keycloak.groups else "platform-admins"
+    return {
+        "grafana.ini": {
+            "server": {"root_url": client.web_origins[0]},
+            "auth.generic_oauth": {
+                "enabled": True, "name": "Keycloak", "allow_sign_up": True, "client_id": client.client_id,
+                "scopes": "openid email profile", "auth_url": f"{browser}/auth",
+                "token_url": f"{issuer}/protocol/openid-connect/token",
+                "api_url": f"{issuer}/protocol/openid-connect/userinfo",
+                "role_attribute_path": f"contains(groups[*], '{admins}') && 'Admin' || 'Viewer'",
+            },
+        },
+        # Grafana reads any setting from GF_<SECTION>_<KEY>: the client secret comes from the VSO Secret.
+        "envValueFrom": {"GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET": {"secretKeyRef": {"name": secret, "key": "client-secret"}}},
+    }
 
 
 Builder = Callable[[Platform, Component], Values]
