@@ -1,0 +1,255 @@
+"""Secrets end to end: VSO objects, Vault roles and policies, the wiring check and the secret scan."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from konoha_gen.check import CheckOptions
+from konoha_gen.check.k8s import SchemaSet, validate_text
+from konoha_gen.check.secret_scan import scan
+from konoha_gen.check.terraform import granted_reads, vault_roles_and_policies
+from konoha_gen.check.wiring import check as wiring
+from konoha_gen.cli import main
+from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.pipeline import compile_platform
+from konoha_gen.resolve import Platform
+from tests.conftest import SPEC, shared_dir
+from tests.helpers import edit_spec
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    return compile_platform(SPEC)
+
+
+@pytest.fixture(scope="module")
+def artifacts(platform: Platform) -> list[Artifact]:
+    return emit_all(platform)
+
+
+def _replace(artifacts: list[Artifact], path: str, content: str) -> list[Artifact]:
+    return [Artifact(a.path, content, a.emitter) if a.path == path else a for a in artifacts]
+
+
+def test_the_reference_platform_is_wired(platform: Platform, artifacts: list[Artifact]) -> None:
+    assert wiring(platform, artifacts) == []
+
+
+def test_removing_a_vaultstaticsecret_fails_naming_the_consumer(platform: Platform, artifacts: list[Artifact]) -> None:
+    path = "platform/minio/vault.yaml"
+    docs = list(yaml.safe_load_all(next(a for a in artifacts if a.path == path).content))
+    kept = [d for d in docs if not (d["kind"] == "VaultStaticSecret" and d["metadata"]["name"] == "minio-root")]
+    assert len(kept) == len(docs) - 1
+    problems = wiring(platform, _replace(artifacts, path, yaml.safe_dump_all(kept)))
+    assert [(p.path, p.message) for p in problems] == [
+        ("platform/minio/values-minio.yaml",
+         "Secret 'minio-root' in namespace konoha-storage (at existingSecret) is produced by no VaultStaticSecret "
+         "in that namespace and is not declared external"),
+        # and the role now holds a grant nothing uses
+        ("terraform/10-platform", "role konoha-minio is granted konoha/data/minio/root, which none of its "
+         "VaultStaticSecrets reads (least privilege)")]
+
+
+def test_a_secret_referenced_inside_a_yaml_string_is_wired_too(platform: Platform, artifacts: list[Artifact]) -> None:
+    """keycloakx takes extraEnv as a YAML string; its secretKeyRefs count."""
+    path = "platform/keycloak/vault.yaml"
+    docs = [d for d in yaml.safe_load_all(next(a for a in artifacts if a.path == path).content)
+            if d["metadata"]["name"] != "keycloak-admin"]
+    messages = [p.message for p in wiring(platform, _replace(artifacts, path, yaml.safe_dump_all(docs)))]
+    assert messages[:2] == [
+        "Secret 'keycloak-admin' in namespace konoha-security (at extraEnv.valueFrom.secretKeyRef) is produced by no "
+        "VaultStaticSecret in that namespace and is not declared external"] * 2
+
+
+def test_a_widened_policy_fails(platform: Platform, artifacts: list[Artifact]) -> None:
+    path = "terraform/10-platform/vault.tf"
+    text = next(a for a in artifacts if a.path == path).content
+    widened = text.replace('    path "konoha/data/minio/root" {', '    path "konoha/data/sources/shop" {\n'
+                           '      capabilities = ["read"]\n    }\n\n    path "konoha/data/minio/root" {', 1)
+    assert widened != text
+    problems = wiring(platform, _replace(artifacts, path, widened))
+    assert [p.message for p in problems] == [
+        "role konoha-minio is granted konoha/data/sources/shop, which none of its VaultStaticSecrets reads (least privilege)"]
+
+
+def test_a_narrowed_policy_or_a_missing_role_fails(platform: Platform, artifacts: list[Artifact]) -> None:
+    path = "terraform/10-platform/vault.tf"
+    text = next(a for a in artifacts if a.path == path).content
+    narrowed = text.replace('konoha/data/minio/root', 'konoha/data/minio/rot', 1)
+    messages = [p.message for p in wiring(platform, _replace(artifacts, path, narrowed))]
+    assert "VaultStaticSecret minio-root reads konoha/data/minio/root, which the policies of role konoha-minio do not grant" \
+        in messages
+    unbound = text.replace('role_name                        = "konoha-minio"', 'role_name                        = "konoha-minio2"')
+    messages = [p.message for p in wiring(platform, _replace(artifacts, path, unbound))]
+    assert "VaultAuth minio: role 'konoha-minio' is not defined in terraform/10-platform" in messages
+
+
+def test_a_role_bound_to_another_service_account_fails(platform: Platform, artifacts: list[Artifact]) -> None:
+    path = "terraform/10-platform/vault.tf"
+    text = next(a for a in artifacts if a.path == path).content
+    wrong = text.replace('bound_service_account_names      = ["trino-vault"]', 'bound_service_account_names      = ["default"]')
+    messages = [p.message for p in wiring(platform, _replace(artifacts, path, wrong))]
+    assert "role konoha-trino is bound to ['default'] in ['konoha-access'], not exactly trino-vault in konoha-access" in messages
+
+
+def test_policies_allow_exactly_what_each_workload_reads(platform: Platform, artifacts: list[Artifact]) -> None:
+    """Policy evaluation: for each role, the KV paths its policies allow == the paths its workload reads."""
+    roles, policies = vault_roles_and_policies([a for a in artifacts if a.path.startswith("terraform/10-platform/")])
+    mount = platform.spec.secrets.vault.kv_mount
+    reads: dict[str, set[str]] = {}
+    for entry in platform.secrets:
+        for reader in entry.readers:
+            if reader.via_vso:
+                reads.setdefault(f"{platform.name}-{reader.component}", set()).add(f"{mount}/data/{entry.path}")
+    assert set(roles) == set(reads)
+    for name, role in roles.items():
+        allowed = set().union(*(policies[p] for p in role.policies))
+        assert allowed == reads[name], name
+        assert not any("*" in path or "+" in path for path in allowed)
+        component = name.removeprefix(f"{platform.name}-")
+        assert role.service_accounts == (f"{component}-vault",)
+        assert role.namespaces == (platform.component(component).namespace,)
+
+
+def test_policy_reading_ignores_paths_without_read() -> None:
+    policy = 'path "kv/data/a" {\n  capabilities = ["read"]\n}\npath "kv/data/b" {\n  capabilities = ["list"]\n}\n'
+    assert granted_reads(policy) == {"kv/data/a"}
+
+
+def test_every_vso_object_validates_against_the_shared_schemas(platform: Platform, artifacts: list[Artifact]) -> None:
+    schemas = SchemaSet("1.31", shared_dir("KONOHA_SCHEMA_DIR", "schemas"))
+    kinds: dict[str, int] = {}
+    for artifact in artifacts:
+        if artifact.path.endswith("/vault.yaml"):
+            assert validate_text(artifact.path, artifact.content, schemas) == []
+            for doc in yaml.safe_load_all(artifact.content):
+                kinds[doc["kind"]] = kinds.get(doc["kind"], 0) + 1
+    assert kinds["VaultConnection"] == 1
+    assert kinds["VaultAuth"] == kinds["ServiceAccount"] == len(platform.vault_roles) == 9
+    assert kinds["VaultStaticSecret"] == sum(r.via_vso for e in platform.secrets for r in e.readers)
+
+
+def test_vaultstaticsecrets_restart_the_workloads_that_read_them(artifacts: list[Artifact]) -> None:
+    docs = yaml.safe_load_all(next(a for a in artifacts if a.path == "platform/trino/vault.yaml").content)
+    secret = next(d for d in docs if d["kind"] == "VaultStaticSecret")
+    assert secret["spec"]["rolloutRestartTargets"] == [{"kind": "Deployment", "name": "trino-coordinator"},
+                                                        {"kind": "Deployment", "name": "trino-worker"}]
+    assert secret["spec"]["refreshAfter"] == "1h" and secret["spec"]["destination"]["name"] == "trino-minio-users-trino"
+
+
+@pytest.mark.parametrize("module", ["00-cluster", "10-platform"])
+def test_terraform_modules_are_fmt_clean_and_parse(module: str, tmp_path: Path, artifacts: list[Artifact]) -> None:
+    if shutil.which("terraform") is None:
+        pytest.fail("terraform is required (it is on the development and CI machines)")
+    files = [a for a in artifacts if a.path.startswith(f"terraform/{module}/")]
+    for artifact in files:
+        (tmp_path / Path(artifact.path).name).write_text(artifact.content)
+        hcl2.loads(artifact.content)
+    fmt = subprocess.run(["terraform", "fmt", "-check", "-diff", str(tmp_path)], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout
+
+
+def test_generated_secrets_never_carry_values(artifacts: list[Artifact]) -> None:
+    text = next(a for a in artifacts if a.path == "terraform/10-platform/secrets.tf").content
+    assert 'resource "random_password" "minio_root"' in text
+    assert "random_password.minio_root" in text and "data_json" in text
+
+
+def test_keycloak_users_have_no_password_and_clients_write_vault(artifacts: list[Artifact]) -> None:
+    text = next(a for a in artifacts if a.path == "terraform/10-platform/keycloak.tf").content
+    parsed = hcl2.loads(text)
+    users = [r for r in parsed["resource"] if '"keycloak_user"' in r]
+    assert len(users) == 3
+    for user in users:
+        attributes = next(iter(next(iter(user.values())).values()))
+        assert not {"initial_password", "password"} & set(attributes)
+    assert 'name  = "oidc/grafana"' in text or '"oidc/grafana"' in text
+
+
+def test_without_keycloak_no_keycloak_terraform(tmp_path: Path, spec_text: str) -> None:
+    def off(data: dict[str, Any]) -> None:
+        data["spec"]["identity"]["keycloak"]["enabled"] = False
+        for tenant in data["spec"]["tenants"]:
+            tenant["members"] = []
+
+    spec = tmp_path / "konoha.yaml"
+    spec.write_text(edit_spec(spec_text, off))
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", str(spec), "--out", str(out), "-q"]).exit_code == 0
+    assert "keycloak_" not in (out / "terraform" / "10-platform" / "keycloak.tf").read_text()
+    assert "keycloak" not in (out / "terraform" / "10-platform" / "versions.tf").read_text()
+    assert "oidc" not in (out / "platform" / "minio" / "values-minio.yaml").read_text()
+
+
+LEAKS = {
+    "values.yaml": "auth:\n  rootPassword: Zx9kLm2Qp8wT\n",
+    "token.yaml": "git:\n  token: ghp_1234567890abcdefghijABCDEFGHIJ123456\n",
+    "catalog.yaml": "catalogs:\n  lake: |\n    s3.aws-secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    "conf.properties": "s3.aws-secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    "key.conf": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----\n",
+    "vault.tf": 'provider "vault" {\n  token = "hvs.CAESIJ3lK9x2bQ7mTz8pR4vN1sW6yF0aE5cD"\n}\n',
+    "connector.json": '{"config": {"database.password": "s3cr3t-P4ss"}}\n',
+    "prepare.sql": "CREATE ROLE cdc LOGIN PASSWORD 'Sup3rS3cret!';\n",
+    "aws.env": "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
+}
+REFERENCES = {
+    "values.yaml": "existingSecret: minio-root\npasswordKey: password\nexistingClientSecretKey: client-secret\n"
+                   "env:\n  - name: S\n    valueFrom:\n      secretKeyRef: {name: trino-minio, key: secret-key}\n",
+    "catalog.yaml": "catalogs:\n  lake: |\n    s3.aws-secret-key=${ENV:S3_SECRET_KEY}\n",
+    "connector.json": '{"config": {"database.password": "${file:/opt/kafka/external-configuration/shop/password}"}}\n',
+    "spark.conf": "spark.hadoop.fs.s3a.secret.key=${env:S3_SECRET_KEY}\n",
+    "vault.tf": 'resource "x" "y" {\n  password = random_password.a.result\n  token    = var.token\n}\n',
+    "spec.yaml": "credentials: vault:sources/shop\n",
+    "grafana.yaml": "envValueFrom:\n  GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET:\n    secretKeyRef: {name: grafana-oidc, key: client-secret}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEAKS))
+def test_the_secret_scan_catches_real_looking_credentials(name: str) -> None:
+    problems = scan([Artifact(name, LEAKS[name])])
+    assert problems, name
+    for problem in problems:  # the finding never repeats the value
+        assert not any(word in problem.message for word in ("Zx9k", "ghp_", "wJalr", "hvs.", "s3cr3t", "Sup3r", "AKIA"))
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_the_secret_scan_lets_references_through(name: str) -> None:
+    assert scan([Artifact(name, REFERENCES[name])]) == []
+
+
+def test_a_leaking_emitter_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from konoha_gen.emit import values
+
+    real = values.trino
+
+    def leaky(*args: Any) -> dict[str, Any]:
+        result = real(*args)
+        result["catalogs"]["iceberg"] += "s3.aws-secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        return result
+
+    monkeypatch.setitem(values.BUILDERS, "trino", leaky)
+    result = CliRunner().invoke(main, ["build", str(SPEC), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "platform/trino/values-trino.yaml: error: [secret-scan]" in result.output
+    assert "wJalr" not in result.output
+
+
+def test_build_runs_the_wiring_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from konoha_gen.emit import vso
+
+    real = vso.objects
+    monkeypatch.setattr(vso, "objects", lambda p, c: [d for d in real(p, c) if d["kind"] != "VaultStaticSecret"
+                                                       or c.name != "metabase"])
+    result = CliRunner().invoke(main, ["build", str(SPEC), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert ("platform/metabase/values-metabase.yaml: error: [wiring] Secret 'metabase-databases-metabase' in namespace "
+            "konoha-access (at database.existingSecret)") in result.output
+    _ = CheckOptions
