@@ -213,6 +213,11 @@ class KafkaWiring:
     connect_group: str
     connect_topics: tuple[str, str, str]  # configs, offsets, status
     control_topic: str
+    secrets_dir: str = "/mnt/secrets"  # VSO Secrets are mounted at <secrets_dir>/<secret name>/<key>
+
+    def secret_dir(self, secret_name: str) -> str:
+        """The directory DirectoryConfigProvider reads: `${directory:<dir>:<key>}` in connector configs."""
+        return f"{self.secrets_dir}/{secret_name}"
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,21 @@ def test_build_runs_the_wiring_check(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert ("platform/metabase/values-metabase.yaml: error: [wiring] Secret 'metabase-databases-metabase' in namespace "
             "konoha-access (at database.existingSecret)") in result.output
     _ = CheckOptions
+
+
+def test_kafka_connect_reads_source_credentials_as_mounted_files(platform: Platform, artifacts: list[Artifact]) -> None:
+    docs = list(yaml.safe_load_all(next(a for a in artifacts if a.path == "platform/kafka-connect/manifests.yaml").content))
+    connect = next(d for d in docs if d["kind"] == "KafkaConnect")
+    shop = platform.sources[0]
+    assert connect["spec"]["config"]["config.providers.directory.class"] == \
+        "org.apache.kafka.common.config.provider.DirectoryConfigProvider"
+    mounts = {m["name"]: m["mountPath"] for m in connect["spec"]["template"]["connectContainer"]["volumeMounts"]}
+    assert platform.kafka is not None
+    assert mounts[shop.secret_name] == platform.kafka.secret_dir(shop.secret_name) == "/mnt/secrets/kafka-connect-sources-shop"
+    # and the wiring check follows the volume to its VaultStaticSecret
+    path = "platform/kafka-connect/vault.yaml"
+    kept = [d for d in yaml.safe_load_all(next(a for a in artifacts if a.path == path).content)
+            if d["metadata"]["name"] != shop.secret_name]
+    messages = [p.message for p in wiring(platform, _replace(artifacts, path, yaml.safe_dump_all(kept)))]
+    assert ("Secret 'kafka-connect-sources-shop' in namespace konoha-streaming (at spec.template.pod.volumes.secret) "
+            "is produced by no VaultStaticSecret in that namespace and is not declared external") in messages

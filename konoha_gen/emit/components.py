@@ -128,6 +128,10 @@ def _strimzi(platform: Platform, component: Component) -> list[Doc]:
                             "entityOperator": {"topicOperator": {}, "userOperator": {}}})
         return [pool, cluster]
     configs, offsets, status = kafka.connect_topics
+    # Credentials reach connectors as files: each VSO Secret Kafka Connect reads is mounted under
+    # secrets_dir and read with Kafka's DirectoryConfigProvider (${directory:<dir>:<key>}).
+    secrets = sorted(r.secret_name for e in platform.secrets for r in e.readers
+                     if r.component == "kafka-connect" and r.via_vso and r.secret_name)
     connect = obj("kafka.strimzi.io/v1", "KafkaConnect", kafka.connect, kafka.namespace, component="kafka-connect",
                   platform=platform, spec={
                       "replicas": platform.spec.streaming.connect.replicas,
@@ -136,6 +140,15 @@ def _strimzi(platform: Platform, component: Component) -> list[Doc]:
                       "configStorageTopic": configs, "offsetStorageTopic": offsets, "statusStorageTopic": status,
                       "config": {"config.storage.replication.factor": replication,
                                  "offset.storage.replication.factor": replication,
-                                 "status.storage.replication.factor": replication}})
+                                 "status.storage.replication.factor": replication,
+                                 "config.providers": "directory",
+                                 "config.providers.directory.class":
+                                     "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+                                 "config.providers.directory.param.allowed.paths": kafka.secrets_dir},
+                      "template": {
+                          "pod": {"volumes": [{"name": name, "secret": {"secretName": name}} for name in secrets]},
+                          "connectContainer": {"volumeMounts": [
+                              {"name": name, "mountPath": kafka.secret_dir(name), "readOnly": True} for name in secrets]},
+                      }})
     connect["metadata"]["annotations"] = {"strimzi.io/use-connector-resources": "true"}
     return [connect]
