@@ -35,10 +35,17 @@ class DocumentProblem:
         return f"{self.path}:{self.index}: {self.kind}/{self.name}: {self.field}: {self.message}"
 
 
+#: Top-level folders of out/ whose YAML files are Kubernetes manifests (see OUTPUT.md's layout).
+MANIFEST_ROOTS = ("clusters", "layers", "infrastructure", "platform")
+
+
 def is_kubernetes_file(path: str) -> bool:
-    """YAML files holding Kubernetes objects (values files and kustomize configs hold none)."""
-    name = PurePosixPath(path).name
-    return name.endswith((".yaml", ".yml")) and not name.startswith("values") and name != "kustomizeconfig.yaml"
+    """YAML files holding Kubernetes objects: under the manifest folders, except Helm values files and
+    kustomize transformer configs (checked by the values check and `kubectl kustomize` instead)."""
+    posix = PurePosixPath(path)
+    name = posix.name
+    return (posix.parts[0] in MANIFEST_ROOTS and name.endswith((".yaml", ".yml"))
+            and not name.startswith("values") and name != "kustomizeconfig.yaml")
 
 
 class SchemaSet:
