@@ -233,3 +233,12 @@ def test_terraform_is_fmt_clean_and_parses(provider: str, tmp_path: Path, spec_t
     if provider == "minikube":  # nodes.memory 16Gi and disk 60Gi reach minikube in MiB
         variables = (module / "variables.tf").read_text()
         assert "default     = 16384" in variables and "default     = 61440" in variables
+
+
+def test_airflow_connections_point_at_the_resolved_services() -> None:
+    values = yaml.safe_load((OUT / "platform" / "airflow" / "values-airflow.yaml").read_text())
+    env = {e["name"]: e["value"] for e in values["env"]}
+    assert env == {
+        "AIRFLOW_CONN_KYUUBI_BATCH": "hiveserver2://airflow@kyuubi-batch-thrift-binary.konoha-compute.svc.cluster.local:10009/default",
+        "AIRFLOW_CONN_TRINO_ICEBERG": "trino://airflow@trino.konoha-access.svc.cluster.local:8080/iceberg",
+    }

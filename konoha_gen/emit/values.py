@@ -232,6 +232,9 @@ def airflow(p: Platform, c: Component) -> Values:
         "apiSecretKeySecretName": _secret(p, "airflow", web),  # key: api-secret-key
         "createUserJob": {"enabled": False},  # its default user has a literal password; log in through Keycloak
     }
+    connections = _airflow_connections(p)
+    if connections:
+        values["env"] = connections
     if a.dags:
         git = a.dags.git
         sync: Values = {"enabled": True, "repo": git.url, "branch": git.branch, "subPath": git.path}
@@ -239,6 +242,23 @@ def airflow(p: Platform, c: Component) -> Values:
             sync["sshKeySecret"] = _secret(p, "airflow", git.auth.removeprefix("vault:").split("#")[0])
         values["dags"] = {"gitSync": sync}
     return values
+
+
+def _airflow_connections(p: Platform) -> list[Values]:
+    """spec connections as AIRFLOW_CONN_<ID> URIs (Airflow's env-var connections). They carry no
+    credential: Kyuubi runs with kyuubi.authentication=NONE and Trino without authentication."""
+    env = []
+    servers = {k.name: k for k in p.kyuubi}
+    trino = p.component("trino").service if p.has("trino") else None
+    for conn in p.spec.orchestration.airflow.connections:
+        if conn.kyuubi is not None:
+            server = servers[conn.kyuubi]
+            uri = f"hiveserver2://airflow@{server.service.address}/default"
+        else:
+            assert trino is not None and conn.trino is not None
+            uri = f"trino://airflow@{trino.address}/{conn.trino}"
+        env.append({"name": f"AIRFLOW_CONN_{conn.id.upper()}", "value": uri})
+    return env
 
 
 def kube_prometheus_stack(p: Platform, c: Component) -> Values:
