@@ -31,7 +31,7 @@ _ENTRIES = (
     Upstream("vault-secrets-operator", "vault-secrets-operator", "1.4.1", "1.4.1", "HelmRepository",
              "https://helm.releases.hashicorp.com", "hashicorp"),
     Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io", "minio"),
-    Upstream("hive-metastore", "hive-metastore", "1.4.0", "3.1.3", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore",
+    Upstream("hive-metastore", "hive-metastore", "1.4.0", "4.0.1", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore",
              "hive-metastore"),
     Upstream("cloudnative-pg", "cloudnative-pg", "0.29.0", "1.30.0", "HelmRepository", "https://cloudnative-pg.github.io/charts",
              "cloudnative-pg"),

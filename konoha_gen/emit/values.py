@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from konoha_gen.resolve import Component, KyuubiServer, Platform
 
 Values = dict[str, Any]
@@ -106,8 +108,6 @@ def keycloak(p: Platform, c: Component) -> Values:
 
 def _yaml_list(items: list[Values]) -> str:
     """keycloakx takes extraEnv as a templated YAML string."""
-    import yaml
-
     return yaml.safe_dump(items, sort_keys=False, default_flow_style=False)
 
 
@@ -151,13 +151,14 @@ def hive_metastore(p: Platform, c: Component) -> Values:
         "serviceName": c.service.name,
         "servicePort": c.service.port,
         "replicaCount": p.spec.storage.metastore.replicas,
-        "image": {"tag": "3.1.3", "pullSecrets": []},
+        # the chart defaults to `latest`; 4.0.1 is the image its maintainers validate chart 1.4.0 with
+        "image": {"tag": c.upstream.app_version if c.upstream else "4.0.1", "pullSecrets": []},
         "networkPolicies": {"enabled": False},
         "cloud_storage": "s3",
         "gcs": {"enabled": False},
         "db": {"driverName": "postgresql", "host": db.service.host, "port": db.service.port, "databaseName": db.database,
                "user": {"name": db.database, "password": {"secretName": db.credentials_secret, "propertyName": "password"}}},
-        "s3": {"url": lake.s3_endpoint, "warehouseDirectory": lake.bucket,
+        "s3": {"url": lake.s3_endpoint, "warehouseDirectory": lake.warehouse.rstrip("/"),
                "accessKey": {"secretName": s3, "propertyName": "access-key"},
                "secretKey": {"secretName": s3, "propertyName": "secret-key"}},
         "resources": _resources("1Gi", "250m"),
