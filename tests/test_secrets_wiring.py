@@ -271,3 +271,20 @@ def test_kafka_connect_reads_source_credentials_as_mounted_files(platform: Platf
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, yaml.safe_dump_all(kept)))]
     assert ("Secret 'kafka-connect-sources-shop' in namespace konoha-streaming (at spec.template.pod.volumes.secret) "
             "is produced by no VaultStaticSecret in that namespace and is not declared external") in messages
+
+
+def test_minio_users_and_tenant_policies(platform: Platform, artifacts: list[Artifact]) -> None:
+    text = next(a for a in artifacts if a.path == "terraform/10-platform/minio.tf").content
+    parsed = hcl2.loads(text)
+    users = {next(iter(r['"minio_iam_user"'])).strip('"') for r in parsed["resource"] if '"minio_iam_user"' in r}
+    readers = {e.path.removeprefix("minio/users/").replace("-", "_") for e in platform.secrets
+               if e.path.startswith("minio/users/")}
+    assert users == readers == {"hive_metastore", "kafka_connect", "kyuubi", "trino"}
+    # each user's keys are the ones generated into Vault, never a literal
+    assert 'jsondecode(vault_kv_secret_v2.generated_minio_users_trino.data_json)["secret-key"]' in text
+    # tenants write only their namespaces' prefixes (Iceberg on Hive: <namespace>.db/)
+    assert '"arn:aws:s3:::warehouse/marts.db/*"' in text
+    analytics = text[text.index('resource "minio_iam_policy" "tenant_analytics"'):]
+    analytics = analytics[: analytics.index("\n}\n")]
+    assert "marts.db" in analytics and "raw.db" not in analytics and "staging.db" not in analytics
+    assert 'expiration = "30d"' in text  # airflow-logs expireAfterDays: 30

@@ -20,7 +20,11 @@ from konoha_gen.resolve import Platform
 from konoha_gen.templating import render
 
 FILES = ("versions.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
-PLATFORM_FILES = ("versions.tf", "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "keycloak.tf", "outputs.tf")
+PLATFORM_FILES = ("versions.tf", "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "keycloak.tf", "minio.tf",
+                  "outputs.tf")
+#: What a service reading and writing the lakehouse may do in the warehouse bucket.
+LAKE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+LAKE_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
 _UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 
@@ -56,11 +60,39 @@ def _platform(platform: Platform) -> list[Artifact]:
         "roles": roles,
         "generated": generated,
         "keycloak": _keycloak(platform),
+        **_minio(platform),
         "vault_address": "http://127.0.0.1:8200",
         "keycloak_url": "http://127.0.0.1:8080",
     }
     return [Artifact(f"terraform/10-platform/{name}", render(f"terraform/10-platform/{name}.j2", **context))
             for name in PLATFORM_FILES]
+
+
+def _minio(platform: Platform) -> dict[str, Any]:
+    """Buckets, one MinIO user + policy per lake service (credentials from Vault minio/users/<component>),
+    one group + policy per tenant writing only its namespaces' prefixes (Iceberg/Hive: <namespace>.db/)."""
+    if not platform.has("minio"):
+        return {"minio": False, "buckets": [], "service_users": [], "tenants": [], "minio_server": ""}
+    store = platform.spec.storage.object_store
+    buckets = [{"resource": identifier(b.name), "name": b.name, "versioning": b.versioning,
+                "expire_after_days": b.expire_after_days} for b in store.buckets]
+    lake = platform.lakehouse
+    service_users = []
+    for entry in platform.secrets:
+        if entry.path.startswith("minio/users/") and lake is not None:
+            arn = f"arn:aws:s3:::{lake.bucket}"
+            service_users.append({"resource": identifier(entry.path.removeprefix("minio/users/")),
+                                  "secret_resource": identifier(entry.path),
+                                  "statements": [{"actions": list(LAKE_BUCKET_ACTIONS), "resources": [arn]},
+                                                 {"actions": list(LAKE_ACTIONS), "resources": [f"{arn}/*"]}]})
+    prefix = lake.warehouse.removeprefix(f"s3a://{lake.bucket}").strip("/") if lake else ""
+    tenants = [{"resource": identifier(t.name), "group": t.group, "bucket": lake.bucket,
+                "prefixes": ["/".join(filter(None, [prefix, f"{ns}.db"])) for ns in t.writes]}
+               for t in platform.tenants if t.writes and lake is not None]
+    minio = platform.component("minio").service
+    assert minio is not None
+    return {"minio": True, "buckets": buckets, "service_users": service_users, "tenants": tenants,
+            "minio_server": f"127.0.0.1:{minio.port}"}
 
 
 def _keycloak(platform: Platform) -> dict[str, Any] | None:

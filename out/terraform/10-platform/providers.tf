@@ -15,3 +15,12 @@ provider "keycloak" {
   username  = var.keycloak_admin_username
   password  = var.keycloak_admin_password
 }
+
+# MinIO admin login with the root credentials Terraform generated into Vault at minio/root (read them
+# with `vault kv get`): sensitive variables without defaults, e.g. TF_VAR_minio_user and TF_VAR_minio_password.
+# The first apply creates them, so MinIO objects need a second apply once MinIO runs with them.
+provider "minio" {
+  minio_server   = var.minio_server
+  minio_user     = var.minio_user
+  minio_password = var.minio_password
+}

@@ -28,3 +28,21 @@ variable "keycloak_admin_password" {
   type        = string
   sensitive   = true
 }
+
+variable "minio_server" {
+  description = "MinIO S3 API endpoint as host:port, without a scheme (the provider speaks plain HTTP unless MINIO_ENABLE_HTTPS is set)."
+  type        = string
+  default     = "127.0.0.1:9000"
+}
+
+variable "minio_user" {
+  description = "MinIO root user. Required; set it e.g. through TF_VAR_minio_user."
+  type        = string
+  sensitive   = true
+}
+
+variable "minio_password" {
+  description = "MinIO root password. Required; set it e.g. through TF_VAR_minio_password."
+  type        = string
+  sensitive   = true
+}

@@ -12,6 +12,10 @@ terraform {
       source  = "hashicorp/random"
       version = "3.8.1"
     }
+    minio = {
+      source  = "aminueza/minio"
+      version = "3.41.1"
+    }
     keycloak = {
       source  = "keycloak/keycloak"
       version = "5.8.0"
