@@ -72,6 +72,8 @@ def _assignments(artifact: Artifact, *, embedded_only: bool) -> Iterator[OutputP
         if match is None or line.lstrip().startswith(("#", "--", "//")):
             continue
         key, value = match.group("key"), match.group("value")
+        if "secretkeyref" in key.lower():
+            continue  # spark.kubernetes.*.secretKeyRef.<ENV>=<secret>:<key> names a Secret, like secretKeyRef in YAML
         if not credential_key(key.rsplit(".", 1)[-1]) and not credential_key(key):
             continue
         if hcl and not value.startswith('"'):

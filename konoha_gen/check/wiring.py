@@ -69,11 +69,27 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
                 auths[(namespace, doc["metadata"]["name"])] = doc
                 continue
             uses.extend(SecretUse(artifact.path, namespace, name, where) for name, where in _references(doc, ()))
+    uses.extend(_spark_references(artifacts))
     problems = [OutputProblem(u.artifact, f"Secret '{u.name}' in namespace {u.namespace} (at {u.where}) is produced "
                               "by no VaultStaticSecret in that namespace and is not declared external", CHECK)
                 for u in uses if (u.namespace, u.name) not in produced]
     problems += _check_vault(statics, auths, _terraform(artifacts))
     return problems
+
+
+_SPARK_SECRET = re.compile(r"^(spark\.kubernetes\.(?:driver|executor)\.secretKeyRef\.[^=]+)=([^:\s]+):", re.MULTILINE)
+_SPARK_NAMESPACE = re.compile(r"^spark\.kubernetes\.namespace=(\S+)$", re.MULTILINE)
+
+
+def _spark_references(artifacts: list[Artifact]) -> Iterator[SecretUse]:
+    """Secrets named by spark.kubernetes.{driver,executor}.secretKeyRef.* in Spark conf files; they must
+    exist in the namespace the Spark pods run in (spark.kubernetes.namespace of the same file)."""
+    for artifact in artifacts:
+        if not artifact.path.endswith(".conf"):
+            continue
+        namespace = _SPARK_NAMESPACE.search(artifact.content)
+        for match in _SPARK_SECRET.finditer(artifact.content):
+            yield SecretUse(artifact.path, namespace.group(1) if namespace else "default", match.group(2), match.group(1))
 
 
 def _external(platform: Platform) -> Iterator[tuple[str, str]]:
@@ -103,7 +119,8 @@ def _references(node: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
             embedded = yaml.safe_load(node)
         except yaml.YAMLError:
             return
-        yield from _references(embedded, path)
+        if isinstance(embedded, dict | list):  # a plain string (e.g. a conf file) parses to itself
+            yield from _references(embedded, path)
 
 
 @dataclass(frozen=True)

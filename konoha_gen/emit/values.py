@@ -166,8 +166,12 @@ def hive_metastore(p: Platform, c: Component) -> Values:
 
 
 def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
+    from konoha_gen.emit.spark import kyuubi_defaults, profile, spark_defaults
+
     s3 = _secret(p, "kyuubi", "minio/users/kyuubi")
     return {
+        "kyuubiConf": {"files": {"kyuubi-defaults.conf": kyuubi_defaults(p, server)}},
+        "sparkConf": {"files": {"spark-defaults.conf": spark_defaults(p, profile(p, server.profile))}},
         "replicaCount": server.replicas,
         "serviceAccount": {"create": True, "name": server.engine_service_account},
         "rbac": {"create": True, "rules": [

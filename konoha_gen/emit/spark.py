@@ -1,0 +1,115 @@
+"""Spark and Kyuubi configuration files.
+
+out/spark/<profile>.spark-defaults.conf per compute.spark.profiles[] entry and
+out/spark/<release>.kyuubi-defaults.conf per Kyuubi server. The same texts are
+what each Kyuubi HelmRelease mounts (values kyuubiConf.files / sparkConf.files):
+the functions here are the one source of both renderings.
+
+Choices (DOMAIN-NOTES.md, Spark and Kyuubi sections): engines run on
+Kubernetes in cluster mode in the Kyuubi namespace; dynamic allocation uses
+shuffle tracking (no external shuffle service on Kubernetes) with a timeout so
+executors holding shuffle data can scale down; the Iceberg catalog is the
+lakehouse catalog on the Hive Metastore; S3A talks to MinIO with path-style
+access, and credentials come only from environment variables filled from the
+VSO Secret (spark.kubernetes.{driver,executor}.secretKeyRef.*).
+"""
+
+from __future__ import annotations
+
+from konoha_gen.emit import Artifact
+from konoha_gen.model.compute import SparkProfile
+from konoha_gen.resolve import KyuubiServer, Platform
+
+SCALA = "2.12"
+HADOOP_AWS = "3.3.4"  # the Hadoop that Spark 3.5 ships; the AWS SDK v1 bundle it was built with
+AWS_SDK_BUNDLE = "1.12.262"
+
+
+def _lines(pairs: list[tuple[str, str]]) -> str:
+    return "".join(f"{key}={value}\n" for key, value in pairs)
+
+
+def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str]]:
+    spark = platform.spec.compute.spark
+    lake = platform.lakehouse
+    assert lake is not None
+    namespace = platform.component("kyuubi").namespace if platform.has("kyuubi") else platform.component("spark").namespace
+    s3_secret = platform.secret_for("kyuubi", "minio/users/kyuubi").secret_name if platform.has("kyuubi") else None
+    image = spark.image or f"apache/spark:{spark.version}"
+    packages = ",".join([f"org.apache.iceberg:iceberg-spark-runtime-{spark.version.rsplit('.', 1)[0]}_{SCALA}:{spark.iceberg_version}",
+                         f"org.apache.hadoop:hadoop-aws:{HADOOP_AWS}", f"com.amazonaws:aws-java-sdk-bundle:{AWS_SDK_BUNDLE}"])
+    catalog = f"spark.sql.catalog.{lake.catalog}"
+    conf = [
+        ("spark.master", "k8s://https://kubernetes.default.svc:443"),
+        ("spark.submit.deployMode", "cluster"),
+        ("spark.kubernetes.namespace", namespace),
+        ("spark.kubernetes.container.image", image),
+        ("spark.jars.packages", packages),
+        ("spark.driver.cores", str(profile.driver.cores)),
+        ("spark.driver.memory", profile.driver.memory),
+        ("spark.executor.cores", str(profile.executor.cores)),
+        ("spark.executor.memory", profile.executor.memory),
+    ]
+    allocation = profile.dynamic_allocation
+    if allocation is None:
+        conf.append(("spark.executor.instances", str(profile.executor.instances if profile.executor.instances is not None else 2)))
+    else:
+        conf += [
+            ("spark.dynamicAllocation.enabled", "true"),
+            ("spark.dynamicAllocation.shuffleTracking.enabled", "true"),
+            ("spark.dynamicAllocation.shuffleTracking.timeout", "30min"),
+            ("spark.dynamicAllocation.minExecutors", str(allocation.min)),
+            ("spark.dynamicAllocation.maxExecutors", str(allocation.max)),
+            ("spark.dynamicAllocation.initialExecutors",
+             str(min(max(profile.executor.instances or allocation.min, allocation.min), allocation.max))),
+        ]
+    conf += [
+        ("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"),
+        (catalog, "org.apache.iceberg.spark.SparkCatalog"),
+        (f"{catalog}.type", "hive"),
+        (f"{catalog}.uri", lake.metastore_uri),
+        (f"{catalog}.warehouse", lake.warehouse),
+        ("spark.sql.defaultCatalog", lake.catalog),
+        ("spark.hadoop.fs.s3a.endpoint", lake.s3_endpoint),
+        ("spark.hadoop.fs.s3a.path.style.access", "true"),
+        ("spark.hadoop.fs.s3a.connection.ssl.enabled", "false"),
+        ("spark.hadoop.fs.s3a.aws.credentials.provider", "com.amazonaws.auth.EnvironmentVariableCredentialsProvider"),
+    ]
+    if s3_secret:
+        for role in ("driver", "executor"):
+            conf += [(f"spark.kubernetes.{role}.secretKeyRef.AWS_ACCESS_KEY_ID", f"{s3_secret}:access-key"),
+                     (f"spark.kubernetes.{role}.secretKeyRef.AWS_SECRET_ACCESS_KEY", f"{s3_secret}:secret-key")]
+    conf += sorted(spark.conf.items())
+    return conf
+
+
+def spark_defaults(platform: Platform, profile: SparkProfile) -> str:
+    return _lines(spark_conf(platform, profile))
+
+
+def kyuubi_defaults(platform: Platform, server: KyuubiServer) -> str:
+    conf = [
+        ("kyuubi.frontend.protocols", "THRIFT_BINARY,REST"),
+        ("kyuubi.frontend.thrift.binary.bind.port", str(server.service.port)),
+        ("kyuubi.frontend.rest.bind.port", str(server.rest_port)),
+        ("kyuubi.authentication", "NONE"),
+        ("kyuubi.engine.type", "SPARK_SQL"),
+        ("kyuubi.engine.share.level", server.share_level),
+        ("kyuubi.session.engine.idle.timeout", server.idle_timeout),
+        ("kyuubi.kubernetes.namespace", server.service.namespace),
+        ("spark.kubernetes.authenticate.driver.serviceAccountName", server.engine_service_account),
+    ]
+    return _lines(conf)
+
+
+def profile(platform: Platform, name: str) -> SparkProfile:
+    return next(p for p in platform.spec.compute.spark.profiles if p.name == name)
+
+
+def emit(platform: Platform) -> list[Artifact]:
+    if not platform.has("spark") or platform.lakehouse is None:
+        return []
+    artifacts = [Artifact(f"spark/{p.name}.spark-defaults.conf", spark_defaults(platform, p))
+                 for p in platform.spec.compute.spark.profiles]
+    artifacts += [Artifact(f"spark/{s.release}.kyuubi-defaults.conf", kyuubi_defaults(platform, s)) for s in platform.kyuubi]
+    return artifacts
