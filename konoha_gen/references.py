@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from konoha_gen.catalog import CATALOG
 from konoha_gen.errors import Diagnostic
+from konoha_gen.keys import spark_key_problem
 from konoha_gen.load import LoadedSpec, PathKey
 from konoha_gen.model import PlatformDocument
 from konoha_gen.model.common import split_vault_ref
@@ -115,6 +116,8 @@ def _check_compute(d: PlatformDocument, c: _Collector) -> None:
         elif _looks_secret(key):
             c.error((*SPEC, "compute", "spark", "conf", key), f"'{key}' holds a credential; plaintext is refused",
                     "credentials reach Spark through VSO-made Secrets, not spark.conf", key=True)
+        elif (problem := spark_key_problem(key, (s.lakehouse.catalog,))) is not None:
+            c.error((*SPEC, "compute", "spark", "conf", key), problem, key=True)
     dbt = s.modeling.dbt
     servers = [k.name for k in kyuubi.servers]
     for index, project in enumerate(dbt.projects if dbt.enabled else ()):

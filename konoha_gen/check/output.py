@@ -93,3 +93,24 @@ def wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions)
     from konoha_gen.check.wiring import check
 
     return check(platform, artifacts)
+
+
+def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
+    """Every key of the generated Spark and Kyuubi conf files is a real upstream key (konoha_gen/keys.py)."""
+    from konoha_gen.keys import kyuubi_key_problem, spark_key_problem
+
+    catalogs = (platform.lakehouse.catalog,) if platform.lakehouse else ()
+    problems = []
+    for artifact in artifacts:
+        if artifact.path.endswith(".spark-defaults.conf"):
+            check = spark_key_problem
+        elif artifact.path.endswith(".kyuubi-defaults.conf"):
+            check = kyuubi_key_problem
+        else:
+            continue
+        for number, line in enumerate(artifact.content.splitlines(), 1):
+            if line.strip() and not line.startswith("#"):
+                problem = check(line.split("=", 1)[0].strip(), catalogs)
+                if problem:
+                    problems.append(OutputProblem(artifact.path, f"line {number}: {problem}", "keys"))
+    return problems
