@@ -74,3 +74,41 @@ CHART_DATA_DIR = {
 def pinned(component: str, overrides: dict[str, str]) -> str:
     """The version to use: the spec's override, else the catalogue's pin."""
     return overrides.get(component, CATALOG[component].version)
+
+
+@dataclass(frozen=True)
+class PinnedPlugin:
+    """A Kafka Connect plugin archive the Connect image is built with (Strimzi `spec.build.plugins`)."""
+
+    name: str  # Strimzi plugin name: the folder under the image's plugin path
+    title: str
+    component: str  # CATALOG entry whose version it follows
+    url_template: str | None  # {version} is substituted; None: no published artifact
+    sha512: str | None  # of the archive at the pinned version; None: not pinned here (see README)
+    how_to_build: str = ""
+
+    def url(self, overrides: dict[str, str]) -> str | None:
+        return self.url_template.format(version=pinned(self.component, overrides)) if self.url_template else None
+
+    @staticmethod
+    def archive_type(url: str) -> Literal["tgz", "zip", "jar"]:
+        if url.endswith((".tgz", ".tar.gz")):
+            return "tgz"
+        return "zip" if url.endswith(".zip") else "jar"
+
+
+_MAVEN_DEBEZIUM = "https://repo1.maven.org/maven2/io/debezium/debezium-connector-{db}/{{version}}/debezium-connector-{db}-{{version}}-plugin.tar.gz"
+
+#: Debezium publishes its plugin archives on Maven Central. Their SHA-512 could not be read on the
+#: machine this catalogue was written on (no route to Maven Central), so they are not pinned here:
+#: set streaming.connect.artifacts.<plugin>.sha512 (out/README.md lists the unverified archives).
+#: The Apache Iceberg sink runtime has no Maven artifact at all (DOMAIN-NOTES.md, Iceberg section).
+CONNECT_PLUGINS: MappingProxyType[str, PinnedPlugin] = MappingProxyType({
+    "debezium-postgres": PinnedPlugin("debezium-postgres", "Debezium PostgreSQL connector", "debezium",
+                                      _MAVEN_DEBEZIUM.format(db="postgres"), None),
+    "debezium-mysql": PinnedPlugin("debezium-mysql", "Debezium MySQL connector", "debezium", _MAVEN_DEBEZIUM.format(db="mysql"), None),
+    "iceberg-sink": PinnedPlugin(
+        "iceberg-sink", "Apache Iceberg sink", "iceberg-kafka-connect", None, None,
+        "apache/iceberg at apache-iceberg-{version}: ./gradlew -x test -x integrationTest "
+        ":iceberg-kafka-connect:iceberg-kafka-connect-runtime:distZip, the 'hive' distribution"),
+})

@@ -72,3 +72,71 @@ def kyuubi_key_problem(key: str, catalogs: tuple[str, ...]) -> str | None:
 def _suggest(key: str, known: frozenset[str]) -> str:
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@cache
+def connect_sections() -> dict[str, frozenset[str]]:
+    """konoha_gen/data/connect-keys.txt as {section: keys or prefixes}."""
+    sections: dict[str, set[str]] = {}
+    current = ""
+    for raw in (DATA / "connect-keys.txt").read_text("utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, set())
+        else:
+            sections[current].add(line)
+    return {name: frozenset(keys) for name, keys in sections.items()}
+
+
+CONNECTOR_SECTIONS = {
+    "debezium-postgres": ("connect", "connect.source", "debezium-common", "debezium-postgres"),
+    "debezium-mysql": ("connect", "connect.source", "debezium-common", "debezium-mysql"),
+    "iceberg-sink": ("connect", "connect.sink", "iceberg-sink"),
+}
+
+
+def connector_key_problem(plugin: str, key: str, config: dict[str, str]) -> str | None:
+    """None if `key` is a real key of the pinned `plugin` release (or of Kafka Connect), else the problem."""
+    sections = connect_sections()
+    if key in sections["refused"] or any(key.startswith(f"{r}.") for r in sections["refused"]):
+        return f"'{key}' is refused: removed upstream, silently ignored or not to be set (konoha_gen/data/connect-keys.txt)"
+    names = CONNECTOR_SECTIONS[plugin]
+    keys = frozenset().union(*(sections.get(n, frozenset()) for n in names))
+    if key in keys:
+        return None
+    prefixes = sorted(frozenset().union(*(sections.get(f"{n}.prefixes", frozenset()) for n in names)))
+    if key.startswith("transforms.") and key.count(".") >= 2:
+        alias = key.split(".")[1]
+        declared = [a.strip() for a in config.get("transforms", "").split(",") if a.strip()]
+        if alias not in declared:
+            return f"'{key}' configures transform '{alias}', which 'transforms' does not declare"
+        return None
+    if plugin == "iceberg-sink" and key.startswith("iceberg.table."):
+        table, _, prop = key.removeprefix("iceberg.table.").rpartition(".")
+        tables = [t.strip() for t in config.get("iceberg.tables", "").split(",")]
+        if table not in tables:
+            return f"'{key}' configures table '{table}', which iceberg.tables does not list"
+        if prop not in sections["iceberg-sink.table"]:
+            return f"'{key}': '{prop}' is not a per-table sink property{_suggest(prop, sections['iceberg-sink.table'])}"
+        return None
+    if any(key.startswith(prefix) for prefix in prefixes):
+        return None
+    return f"'{key}' is not a {plugin} connector key of the pinned release{_suggest(key, keys)}"
+
+
+#: The connector classes konoha-gen knows the keys of, and their plugin.
+CONNECTOR_CLASSES = {
+    "io.debezium.connector.postgresql.PostgresConnector": "debezium-postgres",
+    "io.debezium.connector.mysql.MySqlConnector": "debezium-mysql",
+    "org.apache.iceberg.connect.IcebergSinkConnector": "iceberg-sink",
+}
+
+
+def connector_problems(connector_class: str, config: dict[str, str]) -> list[str]:
+    plugin = CONNECTOR_CLASSES.get(connector_class)
+    if plugin is None:
+        return [f"connector class '{connector_class}' is not one whose keys konoha-gen knows"]
+    return [problem for key in config if (problem := connector_key_problem(plugin, key, config))]

@@ -7,13 +7,16 @@ two emitters that must agree read the same field of the Platform.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from konoha_gen.catalog import CATALOG, Upstream
+from konoha_gen.catalog import CATALOG, CONNECT_PLUGINS, Upstream
+from konoha_gen.catalog import pinned as pinned_version
 from konoha_gen.errors import Diagnostic, KonohaError
 from konoha_gen.load import LoadedSpec
 from konoha_gen.model import PlatformDocument
@@ -201,6 +204,16 @@ class CdcSource:
     namespace: str  # lakehouse namespace
     upsert: bool
     tables: tuple[CdcTable, ...]
+    merge_server: str | None = None  # Kyuubi server that runs the MERGE into the current-state tables (upsert only)
+
+
+@dataclass(frozen=True)
+class ConnectPlugin:
+    name: str  # Strimzi plugin name
+    title: str
+    archive: str  # Strimzi artifact type: tgz, zip or jar
+    url: str
+    sha512: str | None
 
 
 @dataclass(frozen=True)
@@ -213,6 +226,8 @@ class KafkaWiring:
     connect_group: str
     connect_topics: tuple[str, str, str]  # configs, offsets, status
     control_topic: str
+    image: str  # where Strimzi pushes the Connect image it builds with the plugins
+    plugins: tuple[ConnectPlugin, ...]
     secrets_dir: str = "/mnt/secrets"  # VSO Secrets are mounted at <secrets_dir>/<secret name>/<key>
 
     def secret_dir(self, secret_name: str) -> str:
@@ -263,10 +278,19 @@ class Platform:
         auth = self.spec.gitops.auth
         return self.secret_for("flux", split_vault_ref(auth)[0]).secret_name if auth else None
 
+    def lake_secret(self, component: str) -> Reader:
+        """The Secret holding `component`'s own MinIO access key (Vault minio/users/<component>)."""
+        return self.secret_for(component, lake_user_path(component))
+
     def secret_for(self, component: str, path: str) -> Reader:
         """The Kubernetes Secret through which `component` reads Vault `path`."""
         entry = next(e for e in self.secrets if e.path == path)
         return next(r for r in entry.readers if r.component == component)
+
+
+def lake_user_path(component: str) -> str:
+    """The Vault path of a lake service's MinIO credentials (Terraform creates the user from it)."""
+    return f"minio/users/{component}"
 
 
 def resolve(document: PlatformDocument, loaded: LoadedSpec, spec_file: str) -> Platform:
@@ -467,7 +491,7 @@ class _Resolver:
                 readers.setdefault(path, {}).setdefault((reader, namespace), set()).update(wanted)
         for component in ("hive-metastore", "kafka-connect", "kyuubi", "trino"):
             if component in by_name and "minio" in by_name:
-                path = f"minio/users/{component}"
+                path = lake_user_path(component)
                 keys[path] = {"access-key", "secret-key"}
                 readers.setdefault(path, {})[(component, by_name[component].namespace)] = {"access-key", "secret-key"}
                 readers[path][("terraform", None)] = {"access-key", "secret-key"}
@@ -550,13 +574,39 @@ class _Resolver:
             return None
         ns = by_name["kafka"].namespace
         connect = f"{self.name}-cdc"
+        plugins = self._connect_plugins()
         bootstrap = by_name["kafka"].service
         assert bootstrap is not None
         return KafkaWiring(
             cluster=self.name, namespace=ns, bootstrap=bootstrap, connect=connect,
             connect_api=Service(f"{connect}-connect-api", ns, 8083), connect_group=f"{connect}-connect",
             connect_topics=(f"{connect}-configs", f"{connect}-offsets", f"{connect}-status"),
-            control_topic="control-iceberg")
+            control_topic="control-iceberg", image=self._connect_image(plugins), plugins=plugins)
+
+    def _connect_plugins(self) -> tuple[ConnectPlugin, ...]:
+        """Exactly the plugins the sources need, each from the spec's artifact override or the catalogue."""
+        connect = self.spec.streaming.connect
+        engines = sorted({source.engine for source in self.spec.streaming.sources})
+        wanted = [f"debezium-{engine}" for engine in engines] + (["iceberg-sink"] if engines else [])
+        plugins = []
+        for name in wanted:
+            pinned = CONNECT_PLUGINS[name]
+            override = connect.artifacts.get(name)  # type: ignore[call-overload]
+            url = override.url if override else pinned.url(self.spec.versions)
+            sha512 = override.sha512 if override else pinned.sha512
+            if url is None:
+                how = pinned.how_to_build.format(version=pinned_version(pinned.component, self.spec.versions))
+                self._error(("streaming", "connect"), f"Kafka Connect needs the {pinned.title} plugin, which has no published artifact",
+                            f"build it ({how}), host it and set streaming.connect.artifacts.{name}.url (and sha512)")
+                continue
+            plugins.append(ConnectPlugin(name, pinned.title, pinned.archive_type(url), url, sha512))
+        return tuple(plugins)
+
+    def _connect_image(self, plugins: tuple[ConnectPlugin, ...]) -> str:
+        """<repository>:<tag>, the tag a digest of the plugin set so a plugin change builds and rolls a new image."""
+        repository = self.spec.streaming.connect.image or f"registry.kube-system.svc.cluster.local/{self.name}/cdc-connect"
+        digest = hashlib.sha256(json.dumps([dataclasses.astuple(p) for p in plugins]).encode()).hexdigest()[:12]
+        return f"{repository}:{digest}"
 
     def _sources(self, platform: Platform) -> tuple[CdcSource, ...]:
         sources = []
@@ -593,8 +643,20 @@ class _Resolver:
                 heartbeat_topic=f"__debezium-heartbeat.{src.name}", namespace=src.target.namespace,
                 upsert=src.target.upsert, tables=tuple(self._tables(src.name, src.target.namespace, src.target.upsert,
                                                                     src.tables, src.target.keys, src.target.partition_by)),
+                merge_server=self._merge_server(platform, src.target.namespace, (*path, "target", "upsert")) if src.target.upsert else None,
             ))
         return tuple(sources)
+
+    def _merge_server(self, platform: Platform, namespace: str, path: tuple[str | int, ...]) -> str | None:
+        """The Kyuubi server whose Spark runs the upsert MERGE: that of a tenant writing the namespace,
+        else the first SERVER-share server (one long-lived engine), else the first server."""
+        if not platform.kyuubi:
+            self._error(path, "upsert needs a Kyuubi server to run the MERGE that maintains the current-state tables "
+                              "(the Iceberg sink only appends)", "enable spec.compute.kyuubi with a server, or set upsert: false")
+            return None
+        writers = [t.kyuubi for t in self.spec.tenants if namespace in t.writes and t.kyuubi]
+        shared = [k.name for k in platform.kyuubi if k.share_level == "SERVER"]
+        return (writers or shared or [platform.kyuubi[0].name])[0]
 
     @staticmethod
     def _tables(source: str, namespace: str, upsert: bool, tables: list[str], keys: dict[str, list[str]],

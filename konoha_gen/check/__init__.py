@@ -28,7 +28,8 @@ def checkers() -> list[tuple[str, Checker]]:
     from konoha_gen.check import output
 
     return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values),
-            ("secret-scan", output.secrets), ("wiring", output.wiring), ("keys", output.config_keys)]
+            ("secret-scan", output.secrets), ("wiring", output.wiring),
+            ("connect-wiring", output.connect_wiring), ("keys", output.config_keys)]
 
 
 def run_checks(platform: Platform, artifacts: list[Artifact], options: CheckOptions | None = None) -> list[OutputProblem]:

@@ -95,13 +95,23 @@ def wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions)
     return check(platform, artifacts)
 
 
+def connect_wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
+    """Connectors, their Connect cluster, plugins, config-provider files and topics fit (check/connect.py)."""
+    from konoha_gen.check.connect import check
+
+    return check(platform, artifacts)
+
+
 def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
-    """Every key of the generated Spark and Kyuubi conf files is a real upstream key (konoha_gen/keys.py)."""
-    from konoha_gen.keys import kyuubi_key_problem, spark_key_problem
+    """Every key of the generated Spark and Kyuubi conf files and of every connector (REST JSON and
+    KafkaConnector) is a real upstream key (konoha_gen/keys.py)."""
+    from konoha_gen.keys import connector_problems, kyuubi_key_problem, spark_key_problem
 
     catalogs = (platform.lakehouse.catalog,) if platform.lakehouse else ()
     problems = []
     for artifact in artifacts:
+        for connector_class, config in _connector_configs(artifact):
+            problems += [OutputProblem(artifact.path, problem, "keys") for problem in connector_problems(connector_class, config)]
         if artifact.path.endswith(".spark-defaults.conf"):
             check = spark_key_problem
         elif artifact.path.endswith(".kyuubi-defaults.conf"):
@@ -114,3 +124,16 @@ def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOpt
                 if problem:
                     problems.append(OutputProblem(artifact.path, f"line {number}: {problem}", "keys"))
     return problems
+
+
+def _connector_configs(artifact: Artifact) -> list[tuple[str, dict[str, str]]]:
+    """(connector class, config without class/tasks/name) of a connector JSON file or of KafkaConnector objects."""
+    if artifact.path.startswith("connectors/") and artifact.path.endswith(".json"):
+        config = dict(json.loads(artifact.content).get("config", {}))
+        connector_class = str(config.pop("connector.class", ""))
+        config.pop("tasks.max", None)
+        return [(connector_class, config)]
+    if is_kubernetes_file(artifact.path) and "kind: KafkaConnector" in artifact.content:
+        return [(str(doc["spec"].get("class", "")), dict(doc["spec"].get("config", {})))
+                for doc in load_documents(artifact.content) if isinstance(doc, dict) and doc.get("kind") == "KafkaConnector"]
+    return []

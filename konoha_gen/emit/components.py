@@ -2,14 +2,14 @@
 kustomization.yaml, HelmRelease(s) with their values files fed through a
 kustomize configMapGenerator (a values change renames the ConfigMap, which
 changes the HelmRelease and rolls the release), the component's CloudNativePG
-database and its plain manifests (Strimzi resources)."""
+database and its plain manifests (Strimzi resources, the upsert MERGE CronJobs)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from konoha_gen.emit import Artifact, vso
+from konoha_gen.emit import Artifact, merge, strimzi, vso
 from konoha_gen.emit.flux import FLUX_NAMESPACE
 from konoha_gen.emit.kube import Doc, dump, kustomization, obj
 from konoha_gen.emit.values import BUILDERS, Values, kyuubi
@@ -53,7 +53,7 @@ def _folder(platform: Platform, component: Component) -> list[Artifact]:
     for release in charts:
         files.append(Artifact(f"{folder}/{release.values_file}", dump(release.values)))
         files.append(Artifact(f"{folder}/helmrelease-{release.name}.yaml", dump(_helm_release(platform, component, release))))
-    manifests = [*_database(platform, component), *_strimzi(platform, component)]
+    manifests = [*_database(platform, component), *strimzi.manifests(platform, component), *merge.manifests(platform, component)]
     if manifests:
         files.append(Artifact(f"{folder}/manifests.yaml", dump(*manifests)))
     vault = vso.objects(platform, component)
@@ -102,53 +102,3 @@ def _database(platform: Platform, component: Component) -> list[Doc]:
         documents.append(obj("postgresql.cnpg.io/v1", "Cluster", db.name, db.namespace, component=component.name,
                              platform=platform, spec=spec))
     return documents
-
-
-def _strimzi(platform: Platform, component: Component) -> list[Doc]:
-    kafka = platform.kafka
-    if kafka is None or component.name not in ("kafka", "kafka-connect"):
-        return []
-    brokers = platform.spec.streaming.kafka.brokers
-    replication = min(brokers, 3)
-    if component.name == "kafka":
-        pool = obj("kafka.strimzi.io/v1", "KafkaNodePool", "dual-role", kafka.namespace, component="kafka",
-                   platform=platform, spec={"replicas": brokers, "roles": ["controller", "broker"],
-                                            "storage": {"type": "jbod", "volumes": [
-                                                {"id": 0, "type": "persistent-claim", "size": platform.spec.streaming.kafka.storage,
-                                                 "deleteClaim": False, "kraftMetadata": "shared"}]}})
-        pool["metadata"]["labels"]["strimzi.io/cluster"] = kafka.cluster
-        cluster = obj("kafka.strimzi.io/v1", "Kafka", kafka.cluster, kafka.namespace, component="kafka", platform=platform,
-                      spec={"kafka": {"listeners": [{"name": "plain", "port": kafka.bootstrap.port, "type": "internal",
-                                                     "tls": False}],
-                                      "config": {"offsets.topic.replication.factor": replication,
-                                                 "transaction.state.log.replication.factor": replication,
-                                                 "transaction.state.log.min.isr": max(1, replication - 1),
-                                                 "default.replication.factor": replication,
-                                                 "min.insync.replicas": max(1, replication - 1)}},
-                            "entityOperator": {"topicOperator": {}, "userOperator": {}}})
-        return [pool, cluster]
-    configs, offsets, status = kafka.connect_topics
-    # Credentials reach connectors as files: each VSO Secret Kafka Connect reads is mounted under
-    # secrets_dir and read with Kafka's DirectoryConfigProvider (${directory:<dir>:<key>}).
-    secrets = sorted(r.secret_name for e in platform.secrets for r in e.readers
-                     if r.component == "kafka-connect" and r.via_vso and r.secret_name)
-    connect = obj("kafka.strimzi.io/v1", "KafkaConnect", kafka.connect, kafka.namespace, component="kafka-connect",
-                  platform=platform, spec={
-                      "replicas": platform.spec.streaming.connect.replicas,
-                      "bootstrapServers": kafka.bootstrap.address,
-                      "groupId": kafka.connect_group,
-                      "configStorageTopic": configs, "offsetStorageTopic": offsets, "statusStorageTopic": status,
-                      "config": {"config.storage.replication.factor": replication,
-                                 "offset.storage.replication.factor": replication,
-                                 "status.storage.replication.factor": replication,
-                                 "config.providers": "directory",
-                                 "config.providers.directory.class":
-                                     "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
-                                 "config.providers.directory.param.allowed.paths": kafka.secrets_dir},
-                      "template": {
-                          "pod": {"volumes": [{"name": name, "secret": {"secretName": name}} for name in secrets]},
-                          "connectContainer": {"volumeMounts": [
-                              {"name": name, "mountPath": kafka.secret_dir(name), "readOnly": True} for name in secrets]},
-                      }})
-    connect["metadata"]["annotations"] = {"strimzi.io/use-connector-resources": "true"}
-    return [connect]

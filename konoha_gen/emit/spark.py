@@ -34,7 +34,7 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
     lake = platform.lakehouse
     assert lake is not None
     namespace = platform.component("kyuubi").namespace if platform.has("kyuubi") else platform.component("spark").namespace
-    s3_secret = platform.secret_for("kyuubi", "minio/users/kyuubi").secret_name if platform.has("kyuubi") else None
+    s3_secret = platform.lake_secret("kyuubi").secret_name if platform.has("kyuubi") else None
     image = spark.image or f"apache/spark:{spark.version}"
     packages = ",".join([f"org.apache.iceberg:iceberg-spark-runtime-{spark.version.rsplit('.', 1)[0]}_{SCALA}:{spark.iceberg_version}",
                          f"org.apache.hadoop:hadoop-aws:{HADOOP_AWS}", f"com.amazonaws:aws-java-sdk-bundle:{AWS_SDK_BUNDLE}"])

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from konoha_gen.resolve import Component, KyuubiServer, Platform
+from konoha_gen.resolve import Component, KyuubiServer, Platform, lake_user_path
 
 Values = dict[str, Any]
 
@@ -144,7 +144,7 @@ def hive_metastore(p: Platform, c: Component) -> Values:
     db = _database(p, "hive-metastore")
     lake = p.lakehouse
     assert lake is not None and c.service is not None
-    s3 = _secret(p, "hive-metastore", "minio/users/hive-metastore")
+    s3 = _secret(p, "hive-metastore", lake_user_path("hive-metastore"))
     return {
         "fullNameOverride": "hive-metastore",
         "deploymentName": "hive-metastore",
@@ -168,7 +168,7 @@ def hive_metastore(p: Platform, c: Component) -> Values:
 def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
     from konoha_gen.emit.spark import kyuubi_defaults, profile, spark_defaults
 
-    s3 = _secret(p, "kyuubi", "minio/users/kyuubi")
+    s3 = _secret(p, "kyuubi", lake_user_path("kyuubi"))
     return {
         "kyuubiConf": {"files": {"kyuubi-defaults.conf": kyuubi_defaults(p, server)}},
         "sparkConf": {"files": {"spark-defaults.conf": spark_defaults(p, profile(p, server.profile))}},
@@ -189,7 +189,7 @@ def trino(p: Platform, c: Component) -> Values:
     t = p.spec.access.trino
     lake = p.lakehouse
     assert lake is not None
-    s3 = _secret(p, "trino", "minio/users/trino")
+    s3 = _secret(p, "trino", lake_user_path("trino"))
     catalog = "\n".join([
         "connector.name=iceberg",
         "iceberg.catalog.type=hive_metastore",

@@ -27,8 +27,29 @@ class Kafka(Component):
     storage: Quantity = Field("20Gi", description="volume per broker (default 20Gi)")
 
 
+ImageRef = Annotated[str, Field(max_length=255), pattern_rule(
+    "image_ref", r"[a-z0-9]([-a-z0-9.:]*[a-z0-9])?(/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)+",
+    "an image repository without tag, e.g. registry.example.com/team/cdc-connect")]
+Sha512 = Annotated[str, pattern_rule("sha512", r"[0-9a-f]{128}", "a SHA-512 checksum is 128 lowercase hex digits")]
+ArtifactUrl = Annotated[str, pattern_rule("artifact_url", r"https://[^\s@]+\.(zip|tgz|tar\.gz|jar)",
+                                          "an https:// URL of a .zip, .tgz, .tar.gz or .jar artifact, without credentials")]
+PluginName = Literal["debezium-postgres", "debezium-mysql", "iceberg-sink"]
+
+
+class PluginArtifact(SpecModel):
+    url: ArtifactUrl = Field(description="where Strimzi downloads the plugin archive")
+    sha512: Sha512 | None = Field(None, description="SHA-512 of the archive; Strimzi refuses a download that does not match")
+
+
 class Connect(Component):
     replicas: int = Field(1, ge=1, le=9, description="Kafka Connect workers (default 1)")
+    image: ImageRef | None = Field(
+        None, description="repository Strimzi pushes the Connect image with the plugins to; the tag is derived from the plugin set "
+                          "(default: <platform> on minikube's registry addon, registry.kube-system.svc.cluster.local)")
+    artifacts: dict[PluginName, PluginArtifact] = Field(
+        default_factory=dict,
+        description="plugin archives overriding the catalogue (debezium-postgres, debezium-mysql) or supplying one it cannot pin: "
+                    "iceberg-sink, whose runtime distribution Apache publishes no artifact for (build it, host it, name it here)")
 
 
 class Target(SpecModel):

@@ -1,0 +1,121 @@
+"""Current-state tables for upserting CDC targets: the MERGE the Iceberg sink cannot do.
+
+The Apache Iceberg sink only appends (DOMAIN-NOTES.md, Iceberg section). For a
+target with `upsert: true` it lands the change log, `<table>_changelog`, each
+row the after image (the before image for a delete) plus DebeziumTransform's
+`_cdc` struct (op I/U/D, ts, offset, source, key). This module generates the
+Spark SQL that folds that log into `<table>`, and a CronJob that runs it
+through a Kyuubi server with beeline.
+
+Why a CronJob through Kyuubi rather than an Airflow DAG or a dbt model: the DAG
+and dbt repositories belong to the platform's users, not to konoha-gen, while
+the CronJob is part of the generated tree, applied by Flux and checked by the
+wiring check like every other object.
+
+Semantics of the MERGE (tests/test_merge.py runs the generated statement in DuckDB):
+- The latest event per key wins. Order is `_cdc.offset`, the Kafka offset in
+  the table's topic, which konoha-gen creates with one partition; Debezium
+  writes a table's events in source log order (LSN / binlog position), so the
+  offset order is the source order.
+- A delete removes the row; an insert or update replaces it (`UPDATE SET *`).
+- Re-delivery changes nothing: duplicate rows (same offset) collapse with
+  DISTINCT, and a row is only replaced by a strictly newer event
+  (`s._cdc.offset > t._cdc.offset`).
+- Each run reads only the log after the newest offset the table holds. That
+  window is a suffix of the log, so the latest event per key within it is the
+  latest overall: re-reading part of the log (after deletes lowered the
+  newest offset held) repeats only no-op work.
+The key is `target.keys` for the table, else Debezium's record key (`_cdc.key`,
+the primary key), compared as a struct.
+"""
+
+from __future__ import annotations
+
+from konoha_gen.catalog import pinned
+from konoha_gen.emit.kube import Doc, obj
+from konoha_gen.resolve import CdcSource, CdcTable, Component, Platform
+
+#: How often each source's MERGE runs; the sink commits every 5 minutes (iceberg.control.commit.interval-ms default).
+SCHEDULE = "*/15 * * * *"
+SQL_DIR = "/opt/konoha/sql"
+
+
+def _key(table: CdcTable, alias: str) -> list[str]:
+    return [f"{alias}.{column}" for column in table.keys] if table.keys else [f"{alias}._cdc.key"]
+
+
+def merge_statement(catalog: str, table: CdcTable) -> str:
+    """One MERGE INTO <table> from its change log; see the module docstring for the rules it keeps."""
+    assert table.current_table is not None
+    target, log = f"{catalog}.{table.current_table}", f"{catalog}.{table.sink_table}"
+    keys = _key(table, "c")
+    names = [f"k{i}" for i in range(len(keys))]
+    selected = ", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))
+    joined = " AND ".join(f"{k} = l.{n}" for k, n in zip(keys, names, strict=True))
+    on = " AND ".join(f"{t} = {s}" for t, s in zip(_key(table, "t"), _key(table, "s"), strict=True))
+    return (f"MERGE INTO {target} AS t\n"
+            f"USING (\n"
+            f"  SELECT DISTINCT c.* FROM {log} AS c\n"
+            f"  JOIN (\n"
+            f"    SELECT {selected}, MAX(c._cdc.offset) AS last_offset FROM {log} AS c\n"
+            f"    WHERE c._cdc.offset > (SELECT COALESCE(MAX(_cdc.offset), -1) FROM {target})\n"
+            f"    GROUP BY {', '.join(keys)}\n"
+            f"  ) AS l ON {joined} AND c._cdc.offset = l.last_offset\n"
+            f") AS s\n"
+            f"ON {on}\n"
+            f"WHEN MATCHED AND s._cdc.op = 'D' AND s._cdc.offset > t._cdc.offset THEN DELETE\n"
+            f"WHEN MATCHED AND s._cdc.offset > t._cdc.offset THEN UPDATE SET *\n"
+            f"WHEN NOT MATCHED AND s._cdc.op <> 'D' THEN INSERT *;\n")
+
+
+def create_statement(catalog: str, table: CdcTable) -> str:
+    """The current-state table: the change log's schema (with _cdc, the last applied event) and partitioning."""
+    assert table.current_table is not None
+    partitioned = f"\nPARTITIONED BY ({', '.join(table.partition_by)})" if table.partition_by else ""
+    return (f"CREATE TABLE IF NOT EXISTS {catalog}.{table.current_table}\nUSING iceberg{partitioned}\n"
+            f"AS SELECT * FROM {catalog}.{table.sink_table} WHERE 1 = 0;\n")
+
+
+def script(platform: Platform, source: CdcSource) -> str:
+    lake = platform.lakehouse
+    assert lake is not None
+    parts = [f"-- Upsert for CDC source '{source.name}': fold each change log the Iceberg sink appends into its\n"
+             f"-- current-state table. Run by CronJob cdc-merge-{source.name} through Kyuubi server '{source.merge_server}'.\n"
+             "-- A failed statement stops the run; the next run repeats it (each MERGE is idempotent).\n"]
+    for table in source.tables:
+        parts.append(f"\n-- {source.name} {table.table}: {table.sink_table} -> {table.current_table}\n")
+        parts.append(create_statement(lake.catalog, table))
+        parts.append(merge_statement(lake.catalog, table))
+    return "".join(parts)
+
+
+def upserting(platform: Platform) -> list[CdcSource]:
+    return [s for s in platform.sources if s.upsert and s.merge_server]
+
+
+def manifests(platform: Platform, component: Component) -> list[Doc]:
+    """ConfigMap with the SQL and the CronJob running it, in the Kyuubi component (they need only its Service)."""
+    if component.name != "kyuubi":
+        return []
+    servers = {k.name: k for k in platform.kyuubi}
+    image = f"apache/kyuubi:{pinned('kyuubi', platform.spec.versions).removeprefix('v')}"  # the chart's own default tag
+    documents: list[Doc] = []
+    for source in upserting(platform):
+        name = f"cdc-merge-{source.name}"
+        server = servers[source.merge_server or ""]
+        documents.append(obj("v1", "ConfigMap", name, component.namespace, component="kyuubi", platform=platform,
+                             data={"merge.sql": script(platform, source)}))
+        container = {
+            "name": "merge", "image": image,
+            "command": ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", name,
+                        "--silent=true", "-f", f"{SQL_DIR}/merge.sql"],
+            "volumeMounts": [{"name": "sql", "mountPath": SQL_DIR, "readOnly": True}],
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+            "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
+        }
+        job = {"backoffLimit": 0, "activeDeadlineSeconds": 3600, "template": {"spec": {
+            "restartPolicy": "Never", "containers": [container], "volumes": [{"name": "sql", "configMap": {"name": name}}]}}}
+        documents.append(obj("batch/v1", "CronJob", name, component.namespace, component="kyuubi", platform=platform,
+                             spec={"schedule": SCHEDULE, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
+                                   "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": job}}))
+    return documents
