@@ -1,0 +1,161 @@
+"""The upsert MERGE (emit/merge.py): its generated text runs unchanged in DuckDB over change logs shaped like
+the Iceberg sink's (row + DebeziumTransform's _cdc struct), with inserts, updates, deletes, duplicates,
+out-of-order rows and replays; plus the CronJob that runs it through Kyuubi."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from konoha_gen.emit import emit_all
+from konoha_gen.emit.merge import SCHEDULE, merge_statement, script
+from konoha_gen.pipeline import compile_platform
+from konoha_gen.resolve import CdcTable, Platform
+from tests.conftest import SPEC
+
+
+@pytest.fixture(scope="module")
+def platform() -> Platform:
+    return compile_platform(SPEC)
+
+
+def _table(platform: Platform, source: str, table: str) -> CdcTable:
+    return next(t for s in platform.sources if s.name == source for t in s.tables if t.table == table)
+
+
+CDC = 'STRUCT(op VARCHAR, ts TIMESTAMP, "offset" BIGINT, source VARCHAR, target VARCHAR, "key" STRUCT(order_id INTEGER))'
+
+
+@pytest.fixture()
+def db(platform: Platform) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory catalog named like the lakehouse catalog, with the change log and current-state tables."""
+    connection = duckdb.connect()
+    catalog = platform.lakehouse.catalog  # type: ignore[union-attr]
+    connection.execute(f"ATTACH ':memory:' AS {catalog}; CREATE SCHEMA {catalog}.raw")
+    table = _table(platform, "shop", "public.orders")
+    connection.execute(f"CREATE TABLE {catalog}.{table.sink_table} (order_id INTEGER, status VARCHAR, amount INTEGER, _cdc {CDC})")
+    # What the generated CREATE TABLE ... AS SELECT * FROM <log> WHERE 1 = 0 makes (minus Iceberg's USING/PARTITIONED BY).
+    connection.execute(f"CREATE TABLE {catalog}.{table.current_table} AS SELECT * FROM {catalog}.{table.sink_table} WHERE 1 = 0")
+    yield connection
+    connection.close()
+
+
+def _event(order_id: int, op: str, offset: int, status: str = "", amount: int = 0) -> tuple[Any, ...]:
+    cdc = {"op": op, "ts": "2026-11-25 10:00:00", "offset": offset, "source": "public.orders",
+           "target": "public.orders", "key": {"order_id": order_id}}
+    return order_id, status, amount, cdc
+
+
+def _append(db: duckdb.DuckDBPyConnection, platform: Platform, events: list[tuple[Any, ...]]) -> None:
+    table = _table(platform, "shop", "public.orders")
+    db.executemany(f"INSERT INTO {platform.lakehouse.catalog}.{table.sink_table} VALUES (?, ?, ?, ?)", events)  # type: ignore[union-attr]
+
+
+def _merge(db: duckdb.DuckDBPyConnection, platform: Platform) -> dict[int, tuple[str, int, int]]:
+    table = _table(platform, "shop", "public.orders")
+    db.execute(merge_statement(platform.lakehouse.catalog, table))  # type: ignore[union-attr]
+    return _state(db, platform)
+
+
+def _state(db: duckdb.DuckDBPyConnection, platform: Platform) -> dict[int, tuple[str, int, int]]:
+    table = _table(platform, "shop", "public.orders")
+    rows = db.execute(f"SELECT order_id, status, amount, _cdc.offset FROM {platform.lakehouse.catalog}.{table.current_table}"  # type: ignore[union-attr]
+                      ).fetchall()
+    assert len(rows) == len({r[0] for r in rows}), "one row per key"
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+BATCH_1 = [
+    _event(1, "I", 1, "new", 10),
+    _event(2, "I", 2, "new", 20),
+    _event(1, "U", 3, "paid", 10),
+    _event(2, "D", 4, "new", 20),  # a delete carries the before image
+    _event(3, "I", 5, "new", 30),
+    _event(1, "U", 3, "paid", 10),  # the sink delivered offset 3 twice (at-least-once)
+]
+
+
+def test_latest_event_per_key_wins_deletes_remove_and_duplicates_collapse(db: duckdb.DuckDBPyConnection, platform: Platform) -> None:
+    events = list(BATCH_1)
+    random.Random(7).shuffle(events)  # the log's physical order means nothing; offsets do
+    _append(db, platform, events)
+    assert _merge(db, platform) == {1: ("paid", 10, 3), 3: ("new", 30, 5)}
+
+
+def test_reapplying_the_same_log_changes_nothing(db: duckdb.DuckDBPyConnection, platform: Platform) -> None:
+    _append(db, platform, BATCH_1)
+    first = _merge(db, platform)
+    assert _merge(db, platform) == first
+    _append(db, platform, BATCH_1[:3])  # and the sink re-delivering an old batch
+    assert _merge(db, platform) == first
+
+
+def test_a_later_batch_with_a_source_replay_converges(db: duckdb.DuckDBPyConnection, platform: Platform) -> None:
+    _append(db, platform, BATCH_1)
+    _merge(db, platform)
+    _append(db, platform, [
+        _event(3, "U", 6, "paid", 30),
+        _event(2, "I", 7, "again", 25),  # a deleted key comes back
+        # Debezium restarted from an older committed position and re-sent offsets 5-6 as 8-9.
+        _event(3, "I", 8, "new", 30),
+        _event(3, "U", 9, "paid", 30),
+        _event(1, "D", 10, "paid", 10),
+    ])
+    assert _merge(db, platform) == {2: ("again", 25, 7), 3: ("paid", 30, 9)}
+    assert _merge(db, platform) == {2: ("again", 25, 7), 3: ("paid", 30, 9)}
+
+
+def test_a_stale_event_never_overwrites_a_newer_row(db: duckdb.DuckDBPyConnection, platform: Platform) -> None:
+    _append(db, platform, [_event(1, "I", 1, "new", 10), _event(1, "U", 5, "paid", 10), _event(2, "I", 6, "x", 1)])
+    _merge(db, platform)
+    _append(db, platform, [_event(2, "D", 7, "x", 1)])  # the newest offset held drops to 5: the window re-reads 6..7
+    assert _merge(db, platform) == {1: ("paid", 10, 5)}
+
+
+def test_tables_without_keys_match_on_the_debezium_record_key(platform: Platform) -> None:
+    customers = _table(platform, "shop", "public.customers")
+    assert customers.keys == ()
+    statement = merge_statement("iceberg", customers)
+    assert "ON t._cdc.key = s._cdc.key" in statement and "GROUP BY c._cdc.key" in statement
+    connection = duckdb.connect()
+    connection.execute("ATTACH ':memory:' AS iceberg; CREATE SCHEMA iceberg.raw")
+    cdc = 'STRUCT(op VARCHAR, ts TIMESTAMP, "offset" BIGINT, source VARCHAR, target VARCHAR, "key" STRUCT(id INTEGER))'
+    connection.execute(f"CREATE TABLE iceberg.{customers.sink_table} (id INTEGER, name VARCHAR, _cdc {cdc})")
+    connection.execute(f"CREATE TABLE iceberg.{customers.current_table} AS SELECT * FROM iceberg.{customers.sink_table} WHERE 1 = 0")
+    rows = [(1, "ann", "I", 1), (2, "bob", "I", 2), (1, "anne", "U", 3), (2, "bob", "D", 4), (2, "bob", "D", 4)]
+    connection.executemany(f"INSERT INTO iceberg.{customers.sink_table} VALUES (?, ?, ?)",
+                           [(i, n, {"op": op, "ts": "2026-11-25", "offset": o, "source": "public.customers",
+                                    "target": "public.customers", "key": {"id": i}}) for i, n, op, o in rows])
+    connection.execute(statement)
+    connection.execute(statement)
+    assert connection.execute(f"SELECT id, name FROM iceberg.{customers.current_table}").fetchall() == [(1, "anne")]
+
+
+def test_script_creates_partitioned_current_tables_and_merges_every_table(platform: Platform) -> None:
+    shop = next(s for s in platform.sources if s.name == "shop")
+    text = script(platform, shop)
+    assert "CREATE TABLE IF NOT EXISTS iceberg.raw.shop_public_orders\nUSING iceberg\nPARTITIONED BY (days(created_at))\n" \
+           "AS SELECT * FROM iceberg.raw.shop_public_orders_changelog WHERE 1 = 0;" in text
+    assert text.count("MERGE INTO ") == len(shop.tables) == 3
+    assert "ON t.order_id = s.order_id" in text
+
+
+def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platform: Platform) -> None:
+    files = {a.path: a for a in emit_all(platform)}
+    docs = list(yaml.safe_load_all(files["platform/kyuubi/manifests.yaml"].content))
+    jobs = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CronJob"}
+    maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+    assert sorted(jobs) == sorted(maps) == ["cdc-merge-billing", "cdc-merge-shop"]
+    batch = next(k for k in platform.kyuubi if k.name == "batch")  # the tenant writing 'raw' uses it
+    for source in platform.sources:
+        job = jobs[f"cdc-merge-{source.name}"]
+        assert source.merge_server == "batch"
+        assert job["spec"]["schedule"] == SCHEDULE and job["spec"]["concurrencyPolicy"] == "Forbid"
+        container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        assert f"jdbc:kyuubi://{batch.service.host}:{batch.service.port}/" in container["command"]
+        assert maps[f"cdc-merge-{source.name}"]["data"]["merge.sql"] == script(platform, source)
