@@ -604,7 +604,12 @@ class _Resolver:
 
     def _connect_image(self, plugins: tuple[ConnectPlugin, ...]) -> str:
         """<repository>:<tag>, the tag a digest of the plugin set so a plugin change builds and rolls a new image."""
-        repository = self.spec.streaming.connect.image or f"registry.kube-system.svc.cluster.local/{self.name}/cdc-connect"
+        repository = self.spec.streaming.connect.image
+        if repository is None:
+            if plugins:
+                self._error(("streaming", "connect"), "Strimzi builds the Kafka Connect image with the plugins and needs a registry "
+                            "to push it to, one the nodes can pull from", "set streaming.connect.image, e.g. registry.example.com/data/cdc-connect")
+            return ""
         digest = hashlib.sha256(json.dumps([dataclasses.astuple(p) for p in plugins]).encode()).hexdigest()[:12]
         return f"{repository}:{digest}"
 

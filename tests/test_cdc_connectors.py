@@ -161,13 +161,15 @@ def test_connect_builds_exactly_the_plugins_the_sources_need(tmp_path: Path, art
     assert only.kafka.image != compile_platform(SPEC).kafka.image  # type: ignore[union-attr]
 
 
-def test_the_iceberg_sink_runtime_must_be_supplied(tmp_path: Path) -> None:
+def test_the_iceberg_sink_runtime_and_an_image_registry_must_be_supplied(tmp_path: Path) -> None:
     def drop(spec: Any) -> None:
         del spec["spec"]["streaming"]["connect"]["artifacts"]
+        del spec["spec"]["streaming"]["connect"]["image"]
     with pytest.raises(KonohaError) as caught:
         _compile(tmp_path, drop)
     message = str(caught.value)
-    assert "spec.streaming.connect" in message and "Apache Iceberg sink" in message and "no published artifact" in message
+    assert "spec.streaming.connect: Kafka Connect needs the Apache Iceberg sink plugin, which has no published artifact" in message
+    assert "spec.streaming.connect: Strimzi builds the Kafka Connect image with the plugins and needs a registry" in message
 
 
 def test_strimzi_resources_validate_against_the_shared_schemas(artifacts: list[Artifact]) -> None:

@@ -44,8 +44,8 @@ class PluginArtifact(SpecModel):
 class Connect(Component):
     replicas: int = Field(1, ge=1, le=9, description="Kafka Connect workers (default 1)")
     image: ImageRef | None = Field(
-        None, description="repository Strimzi pushes the Connect image with the plugins to; the tag is derived from the plugin set "
-                          "(default: <platform> on minikube's registry addon, registry.kube-system.svc.cluster.local)")
+        None, description="repository Strimzi pushes the Connect image with the plugins to and the nodes pull it from "
+                          "(required with sources); the tag is derived from the plugin set")
     artifacts: dict[PluginName, PluginArtifact] = Field(
         default_factory=dict,
         description="plugin archives overriding the catalogue (debezium-postgres, debezium-mysql) or supplying one it cannot pin: "
