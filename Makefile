@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Upstream chart data for the values check, when the workspace has it (CI does).
 export KONOHA_CHARTS_DIR ?= $(abspath $(wildcard ../shared/charts))
 
-.PHONY: build test lint bench schema clean
+.PHONY: build test lint bench schema clean test-databases
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ build: $(STAMP)
 	$(BIN)/konoha-gen build spec/konoha.yaml --out out
 
 ## test: the same set-up, then lint, type-check and the whole test suite
-test: $(STAMP) lint
+test: $(STAMP) lint test-databases
 	$(BIN)/python -m pytest
+
+# The PostgreSQL and MariaDB programs tests/test_source_databases.py starts its own servers from
+# (installed from Debian's packages when missing and root; their system services are never started).
+test-databases:
+	bash scripts/ensure-test-databases.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check konoha_gen tests bench
