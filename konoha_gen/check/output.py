@@ -102,6 +102,13 @@ def connect_wiring(platform: Platform, artifacts: list[Artifact], options: Check
     return check(platform, artifacts)
 
 
+def endpoints(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
+    """Every in-cluster address and bucket an artifact names is created by another (check/endpoints.py)."""
+    from konoha_gen.check.endpoints import check
+
+    return check(platform, artifacts)
+
+
 def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Every key of the generated Spark and Kyuubi conf files and of every connector (REST JSON and
     KafkaConnector) is a real upstream key (konoha_gen/keys.py)."""

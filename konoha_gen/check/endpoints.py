@@ -1,0 +1,204 @@
+"""The endpoint wiring check (OUTPUT.md promise 6), over the artifacts only:
+
+every in-cluster address an artifact refers to (`<service>.<namespace>.svc
+[.cluster.local][:port]` in JDBC/thrift/HTTP URIs, S3 endpoints, catalog
+URIs, Airflow connections, dbt hosts, Grafana datasources, connector
+configs) names a Service, and a port of it, that another artifact creates;
+and every bucket an `s3://` / `s3a://` URI names is a bucket Terraform
+creates.
+
+Services are read off what would be applied: plain Service objects, the
+Services Strimzi and CloudNativePG create for their resources, and the
+Services each chart creates for its HelmRelease, computed from the release
+name and its values file with the chart's own naming rules (CHART_SERVICES).
+Addresses outside the platform are allowed only when the spec declares them
+(CDC source databases) or they are the cluster's API server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from konoha_gen.check.k8s import is_kubernetes_file, load_documents
+from konoha_gen.emit import Artifact
+from konoha_gen.errors import OutputProblem
+from konoha_gen.resolve import Platform
+
+CHECK = "endpoints"
+_ADDRESS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?"
+                      r"(?::(\d+))?(?![A-Za-z0-9-])")
+_BUCKET = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
+#: Always there: the API server Spark submits to.
+BUILT_IN = {("kubernetes", "default"): (443,)}
+
+
+@dataclass(frozen=True)
+class Produced:
+    ports: tuple[int, ...]
+    by: str  # artifact path
+
+
+def _get(values: dict[str, Any], path: str, default: Any) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node if node not in (None, "") else default
+
+
+def _fullname(chart: str, release: str, values: dict[str, Any]) -> str:
+    """Helm's conventional <chart>.fullname helper."""
+    if values.get("fullnameOverride"):
+        return str(values["fullnameOverride"])
+    name = str(values.get("nameOverride") or chart)
+    return release if name in release else f"{release}-{name}"
+
+
+ChartServices = Callable[[str, dict[str, Any]], list[tuple[str, tuple[int, ...]]]]
+
+#: chart -> (release, values) -> [(Service name, ports)], from each chart's templates at the pinned version.
+CHART_SERVICES: dict[str, ChartServices] = {
+    "minio": lambda r, v: [(_fullname("minio", r, v), (int(_get(v, "service.port", 9000)),)),
+                           (f"{_fullname('minio', r, v)}-console", (int(_get(v, "consoleService.port", 9001)),))],
+    # The OKDP chart: serviceName, else its fullname (whose override it spells fullNameOverride).
+    "hive-metastore": lambda r, v: [(str(v.get("serviceName") or _fullname("hive-metastore", r, {"fullnameOverride": v.get("fullNameOverride")})),
+                                     (int(_get(v, "servicePort", 9083)),))],
+    "kyuubi": lambda r, v: [(f"{r}-thrift-binary", (int(_get(v, "server.thriftBinary.port", 10009)),)),
+                            (f"{r}-rest", (int(_get(v, "server.rest.port", 10099)),))],
+    "trino": lambda r, v: [(_fullname("trino", r, v), (int(_get(v, "service.port", 8080)),))],
+    "keycloakx": lambda r, v: [(f"{_fullname('keycloakx', r, v)}-http", (int(_get(v, "service.httpPort", 80)),))],
+    "vault": lambda r, v: [(_fullname("vault", r, v), (int(_get(v, "server.service.port", 8200)),))],
+    "metabase": lambda r, v: [(str(_get(v, "service.name", _fullname("metabase", r, v))), (int(_get(v, "service.externalPort", 80)),))],
+    # The official Airflow chart names objects <fullnameOverride or release>-<component>.
+    "airflow": lambda r, v: [(f"{v.get('fullnameOverride') or r}-api-server", (int(_get(v, "ports.apiServer", 8080)),)),
+                             (f"{v.get('fullnameOverride') or r}-statsd",
+                              (int(_get(v, "ports.statsdIngest", 9125)), int(_get(v, "ports.statsdScrape", 9102))))],
+    # prometheus-operator serves every Prometheus through the governing Service prometheus-operated.
+    "kube-prometheus-stack": lambda r, v: [
+        ("prometheus-operated", (9090,)), (f"{_fullname('kube-prometheus-stack', r, v)}-prometheus", (9090,)),
+        (_get(v, "grafana.fullnameOverride", f"{r}-grafana"), (int(_get(v, "grafana.service.port", 80)),))],
+    "traefik": lambda r, v: [(_fullname("traefik", r, v), (80, 443))],
+}
+
+
+def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
+    services = _services(artifacts)
+    external = {(host.split(".")[0], host.split(".")[1]) for host in (s.host for s in platform.sources) if ".svc" in host}
+    problems: list[OutputProblem] = []
+    for artifact in artifacts:
+        for name, namespace, port in sorted(set(_addresses(artifact)), key=lambda a: (a[0], a[1], a[2] or 0)):
+            if (name, namespace) in external or _built_in(name, namespace, port):
+                continue
+            problems.extend(_match(artifact.path, name, namespace, port, services))
+    problems += _buckets(artifacts)
+    return problems
+
+
+def _built_in(name: str, namespace: str, port: int | None) -> bool:
+    ports = BUILT_IN.get((name, namespace))
+    return ports is not None and (port is None or port in ports)
+
+
+def _match(path: str, name: str, namespace: str, port: int | None,
+           services: dict[tuple[str, str], Produced]) -> Iterator[OutputProblem]:
+    address = f"{name}.{namespace}.svc" + (f":{port}" if port else "")
+    produced = services.get((name, namespace))
+    if produced is None:
+        there = sorted(f"{n} ({p.by})" for (n, ns), p in services.items() if ns == namespace)
+        yield OutputProblem(path, f"refers to {address}, but no artifact creates Service {name} in namespace {namespace} "
+                                  f"(Services there: {', '.join(there) or 'none'})", CHECK)
+    elif port is not None and port not in produced.ports:
+        yield OutputProblem(path, f"refers to {address}, but Service {name}, created by {produced.by}, exposes "
+                                  f"port(s) {', '.join(map(str, produced.ports))}", CHECK)
+
+
+def _addresses(artifact: Artifact) -> Iterator[tuple[str, str, int | None]]:
+    for match in _ADDRESS.finditer(artifact.content):
+        yield match.group(1), match.group(3), int(match.group(5)) if match.group(5) else None
+    if artifact.path.endswith((".yml", ".yaml")):  # host and port as sibling keys (dbt profiles, database settings)
+        try:
+            documents = load_documents(artifact.content)
+        except yaml.YAMLError:
+            return
+        yield from _host_port_pairs(documents)
+
+
+def _host_port_pairs(node: Any) -> Iterator[tuple[str, str, int | None]]:
+    if isinstance(node, dict):
+        host, port = node.get("host", node.get("hostname")), node.get("port")
+        if isinstance(host, str) and isinstance(port, int) and (match := _ADDRESS.fullmatch(host)):
+            yield match.group(1), match.group(3), port
+        for value in node.values():
+            yield from _host_port_pairs(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _host_port_pairs(item)
+
+
+def _services(artifacts: list[Artifact]) -> dict[tuple[str, str], Produced]:
+    """(name, namespace) -> ports of every Service the artifacts create, directly or through an operator or chart."""
+    by_path = {a.path: a for a in artifacts}
+    services: dict[tuple[str, str], Produced] = {}
+
+    def add(name: str, namespace: str, ports: tuple[int, ...], by: str) -> None:
+        services[(name, namespace)] = Produced(ports, by)
+
+    for artifact in artifacts:
+        if not is_kubernetes_file(artifact.path):
+            continue
+        try:
+            documents = load_documents(artifact.content)
+        except yaml.YAMLError:
+            continue  # the structure check reports it
+        for doc in documents:
+            if not isinstance(doc, dict):
+                continue
+            meta, spec, kind = doc.get("metadata") or {}, doc.get("spec") or {}, doc.get("kind")
+            name, namespace = str(meta.get("name", "")), str(meta.get("namespace", ""))
+            if kind == "Service":
+                add(name, namespace, tuple(int(p["port"]) for p in spec.get("ports", [])), artifact.path)
+            elif kind == "Kafka":
+                add(f"{name}-kafka-bootstrap", namespace, tuple(int(li["port"]) for li in spec["kafka"]["listeners"]), artifact.path)
+            elif kind == "KafkaConnect":
+                add(f"{name}-connect-api", namespace, (8083,), artifact.path)
+            elif kind == "Cluster" and str(doc.get("apiVersion", "")).startswith("postgresql.cnpg.io/"):
+                for suffix in ("rw", "ro", "r"):
+                    add(f"{name}-{suffix}", namespace, (5432,), artifact.path)
+            elif kind == "HelmRelease":
+                chart = _chart_name(spec)
+                release = str(spec.get("releaseName", name))
+                values_path = str(PurePosixPath(artifact.path).parent / f"values-{release}.yaml")
+                values_file = by_path.get(values_path)
+                values: dict[str, Any] = (load_documents(values_file.content) or [{}])[0] or {} if values_file else {}
+                if chart in CHART_SERVICES:
+                    for service, ports in CHART_SERVICES[chart](release, values):
+                        add(service, namespace, ports, values_path if values_file else artifact.path)
+    return services
+
+
+def _chart_name(spec: dict[str, Any]) -> str:
+    if "chartRef" in spec:  # OCIRepository named after the chart
+        return str(spec["chartRef"]["name"])
+    return PurePosixPath(str(spec.get("chart", {}).get("spec", {}).get("chart", ""))).name
+
+
+def _buckets(artifacts: list[Artifact]) -> list[OutputProblem]:
+    created = set()
+    for artifact in artifacts:
+        if artifact.path.startswith("terraform/") and artifact.path.endswith(".tf"):
+            created.update(re.findall(r'resource\s+"minio_s3_bucket"\s+"[^"]+"\s*\{[^}]*?\bbucket\s*=\s*"([^"]+)"', artifact.content))
+    problems = []
+    for artifact in artifacts:
+        if artifact.path.startswith("terraform/"):
+            continue
+        for bucket in sorted(set(_BUCKET.findall(artifact.content)) - created):
+            problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/10-platform does not create "
+                                                         f"(buckets: {', '.join(sorted(created)) or 'none'})", CHECK))
+    return problems
