@@ -140,3 +140,27 @@ def connector_problems(connector_class: str, config: dict[str, str]) -> list[str
     if plugin is None:
         return [f"connector class '{connector_class}' is not one whose keys konoha-gen knows"]
     return [problem for key in config if (problem := connector_key_problem(plugin, key, config))]
+
+
+@cache
+def trino_catalog_sections() -> dict[str, frozenset[str]]:
+    sections: dict[str, set[str]] = {}
+    current = ""
+    for raw in (DATA / "trino-480-catalog-keys.txt").read_text("utf-8").splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, set())
+        elif line and not line.startswith("#"):
+            sections[current].add(line)
+    return {name: frozenset(keys) for name, keys in sections.items()}
+
+
+def trino_catalog_key_problem(key: str) -> str | None:
+    """None if `key` is a Trino 480 property of an Iceberg catalog on a Hive metastore with native S3."""
+    sections = trino_catalog_sections()
+    if any(key == refused or (refused.endswith(".") and key.startswith(refused)) for refused in sections["refused"]):
+        return f"'{key}' is refused for Trino 480 (konoha_gen/data/trino-480-catalog-keys.txt)"
+    if key in sections["iceberg"]:
+        return None
+    return f"'{key}' is not a Trino 480 Iceberg catalog property{_suggest(key, sections['iceberg'])}"

@@ -1,9 +1,15 @@
-"""Spark and Kyuubi keys against the upstream lists in konoha_gen/data/."""
+"""Spark, Kyuubi and Trino keys against the upstream lists in konoha_gen/data/."""
 
 from __future__ import annotations
 
-from konoha_gen.keys import iceberg_catalog_keys, kyuubi_key_problem, kyuubi_keys, spark_key_problem, spark_keys
-from tests.conftest import ROOT
+import pytest
+import yaml
+
+from konoha_gen.check import run_checks
+from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.keys import iceberg_catalog_keys, kyuubi_key_problem, kyuubi_keys, spark_key_problem, spark_keys, trino_catalog_key_problem
+from konoha_gen.pipeline import compile_platform
+from tests.conftest import ROOT, SPEC
 
 CATALOGS = ("iceberg",)
 
@@ -54,3 +60,29 @@ def test_spark_defaults_follow_the_profile_and_the_lakehouse() -> None:
     assert "spark.executor.instances=2\n" in small and "dynamicAllocation" not in small
     kyuubi = (ROOT / "out" / "spark" / "kyuubi-batch.kyuubi-defaults.conf").read_text()
     assert "kyuubi.engine.share.level=SERVER\n" in kyuubi
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("s3.path-style-acess", "did you mean 's3.path-style-access'"),
+    ("hive.metastore.urls", "did you mean 'hive.metastore.uri'"),
+    ("hive.s3.aws-access-key", "refused"),  # the legacy S3 file system, gone since Trino 470
+    ("fs.s3.enabled", "refused"),  # only from Trino 481
+])
+def test_trino_catalog_keys_catch_misspelt_and_removed_properties(key: str, expected: str) -> None:
+    problem = trino_catalog_key_problem(key)
+    assert problem is not None and expected in problem
+
+
+def test_every_emitted_trino_catalog_property_is_known_and_a_misspelt_one_fails_the_build() -> None:
+    platform = compile_platform(SPEC)
+    artifacts = emit_all(platform)
+    trino = next(a for a in artifacts if a.path == "platform/trino/values-trino.yaml")
+    keys = [line.split("=", 1)[0] for line in yaml.safe_load(trino.content)["catalogs"]["iceberg"].splitlines()]
+    assert "hive.metastore.uri" in keys and "fs.native-s3.enabled" in keys
+    assert [k for k in keys if trino_catalog_key_problem(k)] == []
+    broken = [Artifact(a.path, a.content.replace("s3.path-style-access=", "s3.path-style-acess="), a.emitter)
+              if a is trino else a for a in artifacts]
+    problems = [p for p in run_checks(platform, broken) if p.check == "keys"]
+    assert [(p.path, p.message) for p in problems] == [(
+        "platform/trino/values-trino.yaml",
+        "catalog iceberg: 's3.path-style-acess' is not a Trino 480 Iceberg catalog property (did you mean 's3.path-style-access'?)")]

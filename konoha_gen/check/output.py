@@ -110,13 +110,16 @@ def endpoints(platform: Platform, artifacts: list[Artifact], options: CheckOptio
 
 
 def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
-    """Every key of the generated Spark and Kyuubi conf files and of every connector (REST JSON and
-    KafkaConnector) is a real upstream key (konoha_gen/keys.py)."""
-    from konoha_gen.keys import connector_problems, kyuubi_key_problem, spark_key_problem
+    """Every key of the generated Spark and Kyuubi conf files, of Trino's catalogs and of every connector
+    (REST JSON and KafkaConnector) is a real upstream key (konoha_gen/keys.py)."""
+    from konoha_gen.keys import connector_problems, kyuubi_key_problem, spark_key_problem, trino_catalog_key_problem
 
     catalogs = (platform.lakehouse.catalog,) if platform.lakehouse else ()
     problems = []
     for artifact in artifacts:
+        for catalog, key in _trino_catalog_keys(artifact):
+            if problem := trino_catalog_key_problem(key):
+                problems.append(OutputProblem(artifact.path, f"catalog {catalog}: {problem}", "keys"))
         for connector_class, config in _connector_configs(artifact):
             problems += [OutputProblem(artifact.path, problem, "keys") for problem in connector_problems(connector_class, config)]
         if artifact.path.endswith(".spark-defaults.conf"):
@@ -144,3 +147,12 @@ def _connector_configs(artifact: Artifact) -> list[tuple[str, dict[str, str]]]:
         return [(str(doc["spec"].get("class", "")), dict(doc["spec"].get("config", {})))
                 for doc in load_documents(artifact.content) if isinstance(doc, dict) and doc.get("kind") == "KafkaConnector"]
     return []
+
+
+def _trino_catalog_keys(artifact: Artifact) -> list[tuple[str, str]]:
+    """(catalog, property) of every catalog file in the Trino chart's values (`catalogs: {name: properties}`)."""
+    if PurePosixPath(artifact.path).name != "values-trino.yaml":
+        return []
+    values = (load_documents(artifact.content) or ({},))[0] or {}
+    return [(str(name), line.split("=", 1)[0].strip()) for name, text in (values.get("catalogs") or {}).items()
+            for line in str(text).splitlines() if line.strip() and not line.lstrip().startswith("#")]
