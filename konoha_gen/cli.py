@@ -273,3 +273,94 @@ def graph(spec: Path, style: str, out: Output) -> ExitCode:
     platform = compile_platform(spec)
     click.echo(graphs.mermaid(platform) if style == "mermaid" else graphs.dot(platform), nl=False)
     return ExitCode.OK
+
+
+@main.command()
+@spec_argument
+@click.option("--base", default="HEAD", show_default=True, metavar="REV", help="Git revision to compare from.")
+@click.option("--head", default=None, metavar="REV", help="Git revision to compare to (default: the spec file in the worktree).")
+@click.option("--worktree", is_flag=True, help="Compare to the spec file in the worktree (the default; excludes --head).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for a terminal, markdown for a pull-request comment, json for bots.")
+@click.option("--output", "-o", "report_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report to this file instead of stdout.")
+@click.option("--color/--no-color", default=None,
+              help="Colour the text report (default: when stdout is a terminal and NO_COLOR is not set).")
+@click.option("--max-chars", type=click.IntRange(min=2000), default=65_536, show_default=True,
+              help="markdown: truncate the comment to this many characters (GitHub's comment limit).")
+@click.option("--quiet", "-q", is_flag=True, help="Print no report; only the exit code says whether anything changed.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@check_options
+def diff(spec: Path, base: str, head: str | None, worktree: bool, fmt: str, report_file: Path | None, color: bool | None,
+         max_chars: int, quiet: bool, debug: bool, schema_dir: Path | None, charts_dir: Path | None) -> None:
+    """Compare what SPEC compiles to at --base and at --head (or the worktree), by resource, with its impact.
+
+    Exit codes: 0 no change, 1 changes, 2 the spec is invalid at one of the revisions (or a revision is unknown).
+    """
+    if worktree and head is not None:
+        raise click.UsageError("--head and --worktree exclude each other")
+    try:
+        code = _diff(spec, base, head, fmt, report_file, color, max_chars, quiet, schema_dir, charts_dir)
+    except Exception as exc:
+        code = _diff_error(exc, fmt, debug)
+    sys.exit(int(code))
+
+
+def _diff(spec: Path, base: str, head: str | None, fmt: str, report_file: Path | None, color: bool | None, max_chars: int,
+          quiet: bool, schema_dir: Path | None, charts_dir: Path | None) -> ExitCode:
+    import shlex
+
+    from konoha_gen.check import CheckOptions
+    from konoha_gen.diff import diff_revisions, render
+
+    report = diff_revisions(spec, base, head, CheckOptions(schema_dir, charts_dir))
+    if not quiet:
+        if fmt == "json":
+            text = render.as_json(report)
+        elif fmt == "markdown":
+            command = shlex.join(["konoha-gen", "diff", "--base", base, *(["--head", head] if head else []), str(spec)])
+            text = render.markdown(report, limit=max_chars, command=command)
+        else:
+            text = render.text(report, color=use_color(color, to_terminal=report_file is None))
+        if report_file is not None:
+            report_file.write_text(text, "utf-8")
+        else:
+            click.echo(text, nl=False, color=color)
+    return ExitCode.DRIFT if report.changed else ExitCode.OK
+
+
+def use_color(flag: bool | None, *, to_terminal: bool) -> bool:
+    """--color/--no-color when given; otherwise colour on a terminal unless NO_COLOR is set (no-color.org)."""
+    import os
+
+    if flag is not None:
+        return flag
+    return to_terminal and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _diff_error(exc: Exception, fmt: str, debug: bool) -> ExitCode:
+    from konoha_gen.diff.revisions import InvalidAtRevision, RevisionError
+
+    if isinstance(exc, InvalidAtRevision):
+        where = exc.revision.describe()
+        error = exc.error
+        if fmt == "json":
+            errors = ([d.to_json() for d in error.diagnostics] if isinstance(error, KonohaError)
+                      else [{"path": p.path, "check": p.check, "message": p.message} for p in error.problems])
+            click.echo(json.dumps({"revision": where, "errors": errors}, indent=2))
+        lines = [d.format() for d in error.diagnostics] if isinstance(error, KonohaError) else [p.format() for p in error.problems]
+        what = "the spec is invalid" if isinstance(error, KonohaError) else "the generated output fails its checks"
+        click.echo(f"konoha-gen diff: {what} at {where}:", err=True)
+        for line in lines[:MAX_SHOWN]:
+            click.echo(line, err=True)
+        if len(lines) > MAX_SHOWN:
+            click.echo(f"... and {len(lines) - MAX_SHOWN} more (--format json lists all)", err=True)
+        return ExitCode.INVALID
+    if isinstance(exc, RevisionError):
+        click.echo(f"konoha-gen diff: {exc}", err=True)
+        return ExitCode.INVALID
+    if debug or isinstance(exc, click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
+        raise exc
+    click.echo(f"konoha-gen: internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback and report it)",
+               err=True)
+    return ExitCode.INTERNAL
