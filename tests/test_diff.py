@@ -176,12 +176,19 @@ def test_removing_a_bucket_is_flagged_as_a_destroy(repo: Repo) -> None:
     assert "> - **minio_s3_bucket.scratch (terraform/10-platform)** (destroy): removed: destroys the bucket" in markdown
 
 
-def test_a_whitespace_and_comment_only_change_is_no_change(repo: Repo) -> None:
-    repo.edit(lambda text: "\n".join(line + "   " if line.strip() else line for line in text.splitlines())
-              .replace("\n  storage:\n", "\n\n  # storage, reformatted\n\n  storage:\n", 1) + "\n\n")
-    code, stdout, stderr = diff(repo)
-    assert (code, stderr) == (0, "")
-    assert stdout.splitlines()[1] == "no changes"
+def test_a_whitespace_and_comment_only_change_in_the_worktree_is_no_change(repo: Repo) -> None:
+    text = repo.spec.read_text()
+    repo.spec.write_text("\n".join(line + "   " if line.strip() else line for line in text.splitlines())
+                         .replace("\n  storage:\n", "\n\n  # storage, reformatted\n\n  storage:\n", 1) + "\n\n")
+    result = CliRunner().invoke(main, ["diff", "--worktree", str(repo.spec)])  # --base defaults to HEAD
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [f"konoha-gen diff: HEAD ({repo.git('rev-parse', 'HEAD')[:12]}) -> worktree", "no changes"]
+
+
+def test_head_and_worktree_exclude_each_other(repo: Repo) -> None:
+    result = CliRunner().invoke(main, ["diff", "--head", "HEAD", "--worktree", str(repo.spec)])
+    assert result.exit_code == 2
+    assert "--head and --worktree exclude each other" in result.stderr
 
 
 def test_reordering_buckets_and_keys_is_no_change(repo: Repo) -> None:
