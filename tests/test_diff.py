@@ -328,7 +328,7 @@ def test_connector_rules_dangerous_keys_restarts_and_renames() -> None:
     head = tree({"connectors/a.json": connector("a", **{"topic.prefix": "a2", "tasks.max": "2"}),
                  "connectors/c.json": connector("c", **{"slot.name": "b"})})
     got = {(f.subject, f.action, f.severity) for f in diff_trees(base, head).findings}
-    assert got == {("connector a", "restart", "danger"), ("connector a", "restart", "info"), ("connector b", "delete", "warning"),
+    assert got == {("connector a", "re-snapshot", "danger"), ("connector a", "restart", "info"), ("connector b", "delete", "warning"),
                    ("connector c", "start", "info"), ("connector c", "start", "danger")}
 
 

@@ -44,13 +44,15 @@ DANGEROUS_CONNECTOR_KEYS = {
                         "and the old publication is left behind on the source",
     "topic.prefix": "every topic name changes and the connector's offsets are keyed by it: it snapshots again into "
                     "new topics (sinks see every row again) and the old topics are orphaned",
-    "database.server.id": "the MySQL replication client id changes: it must stay unique among the server's "
-                          "replication clients, and the binlog position is tracked per connector",
+    "database.server.id": "the id the connector uses as a MySQL replica changes: if it collides with another replica "
+                          "or connector, the server disconnects one of them and events are missed while they fight over the binlog",
     "snapshot.mode": "changes what the connector does on its next start: it may snapshot every table again "
                      "(duplicates) or skip data it has not read",
     "table.include.list": "added tables are not snapshotted (only their new changes stream, unless an incremental "
                           "snapshot is signalled); removed tables stop streaming",
 }
+#: Dangerous keys whose change makes the source connector snapshot again on restart.
+RESNAPSHOT = {"topic.prefix": "re-snapshot", "snapshot.mode": "re-snapshot"}
 
 STATEFUL_TERRAFORM = {
     "minio_s3_bucket": "the bucket and every object in it",
@@ -113,8 +115,8 @@ VSO_GROUP = "secrets.hashicorp.com"
 class Finding:
     area: str  # one of AREAS
     subject: str  # what is affected, as a reviewer names it
-    action: str  # reconcile | install | upgrade | uninstall | roll | may roll | start | restart | delete | create | update | replace
-    #              | destroy | read | run
+    action: str  # reconcile | install | upgrade | uninstall | roll | may roll | start | restart | re-snapshot | delete | create
+    #              | update | replace | destroy | read | run
     severity: str  # danger | warning | info
     reason: str
 
@@ -398,7 +400,7 @@ def _changed_connector(subject: str, config_path: tuple[str, ...], fields: Itera
     for change in fields:
         key = change.path[len(config_path)] if _under(change, config_path) and len(change.path) > len(config_path) else None
         if isinstance(key, str) and key in DANGEROUS_CONNECTOR_KEYS:
-            yield Finding("connector", subject, "restart", "danger",
+            yield Finding("connector", subject, RESNAPSHOT.get(key, "restart"), "danger",
                           f"{key} {_value(change.old)} → {_value(change.new)}: {DANGEROUS_CONNECTOR_KEYS[key]}")
         else:
             restarts.append(key if isinstance(key, str) else format_path(change.path))

@@ -106,7 +106,8 @@ def summary_rows(report: Report) -> list[tuple[str, int, list[str]]]:
     row("Workloads roll", [f for f in by_area.get("workload", []) if f.action == "roll"])
     row("Workloads may roll (their HelmRelease upgrades)", [f for f in by_area.get("workload", []) if f.action == "may roll"])
     connectors = by_area.get("connector", [])
-    for action, title in (("start", "Connectors start"), ("restart", "Connectors restart"), ("delete", "Connectors deleted")):
+    for action, title in (("start", "Connectors start"), ("restart", "Connectors restart"), ("re-snapshot", "Connectors snapshot again"),
+                          ("delete", "Connectors deleted")):
         row(title, [f for f in connectors if f.action == action], lambda f: f.subject.removeprefix("connector "))
     terraform = by_area.get("terraform", [])
     for action, title in (("create", "Terraform creates"), ("update", "Terraform updates in place"), ("replace", "Terraform replaces"),
