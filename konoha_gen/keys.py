@@ -1,4 +1,4 @@
-"""Upstream configuration keys konoha-gen checks Spark and Kyuubi settings against.
+"""Upstream configuration keys konoha-gen checks Spark, Kyuubi, Trino and connector settings against.
 
 The lists live in konoha_gen/data/ (each file names its upstream source): Spark
 3.5 documented properties and property prefixes, Kyuubi's settings table, and
@@ -74,21 +74,23 @@ def _suggest(key: str, known: frozenset[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-@cache
-def connect_sections() -> dict[str, frozenset[str]]:
-    """konoha_gen/data/connect-keys.txt as {section: keys or prefixes}."""
+def _read_sections(name: str) -> dict[str, frozenset[str]]:
+    """A key list with `[section]` headers (konoha_gen/data/<name>) as {section: keys or prefixes}."""
     sections: dict[str, set[str]] = {}
     current = ""
-    for raw in (DATA / "connect-keys.txt").read_text("utf-8").splitlines():
+    for raw in (DATA / name).read_text("utf-8").splitlines():
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
         if line.startswith("[") and line.endswith("]"):
             current = line[1:-1]
             sections.setdefault(current, set())
-        else:
+        elif line and not line.startswith("#"):
             sections[current].add(line)
-    return {name: frozenset(keys) for name, keys in sections.items()}
+    return {section: frozenset(keys) for section, keys in sections.items()}
+
+
+@cache
+def connect_sections() -> dict[str, frozenset[str]]:
+    return _read_sections("connect-keys.txt")
 
 
 CONNECTOR_SECTIONS = {
@@ -144,16 +146,7 @@ def connector_problems(connector_class: str, config: dict[str, str]) -> list[str
 
 @cache
 def trino_catalog_sections() -> dict[str, frozenset[str]]:
-    sections: dict[str, set[str]] = {}
-    current = ""
-    for raw in (DATA / "trino-480-catalog-keys.txt").read_text("utf-8").splitlines():
-        line = raw.strip()
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1]
-            sections.setdefault(current, set())
-        elif line and not line.startswith("#"):
-            sections[current].add(line)
-    return {name: frozenset(keys) for name, keys in sections.items()}
+    return _read_sections("trino-480-catalog-keys.txt")
 
 
 def trino_catalog_key_problem(key: str) -> str | None:
