@@ -107,6 +107,8 @@ def _disable(data: dict, off: set[str]) -> None:  # type: ignore[type-arg]
         spec["modeling"]["dbt"]["enabled"] = False
         for tenant in spec["tenants"]:
             tenant.pop("kyuubi", None)
+        for source in spec["streaming"]["sources"]:  # nothing could run the upsert MERGE
+            source["target"]["upsert"] = False
     if "keycloak" in off:
         for tenant in spec["tenants"]:
             tenant["members"] = []
