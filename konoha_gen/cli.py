@@ -41,13 +41,22 @@ out_option = click.option("--out", "out_dir", type=click.Path(path_type=Path, fi
 
 def common_options(func: F) -> F:
     """--quiet, --format and --debug on every command, with one error handler."""
+    return _with_common_options(func, ("text", "json"), "Output format of reports and errors.")
 
+
+def graph_options(func: F) -> F:
+    """common_options whose --format chooses the graph syntax (errors are then printed as text)."""
+    return _with_common_options(func, ("mermaid", "dot"), "Graph syntax.")
+
+
+def _with_common_options(func: F, formats: tuple[str, ...], help_text: str) -> F:
     @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                  help="Output format of reports and errors.")
+    @click.option("--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True, help=help_text)
     @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
     @functools.wraps(func)
     def wrapper(*args: Any, quiet: bool, fmt: str, debug: bool, **kwargs: Any) -> None:
+        if formats[0] != "text":  # the command reads the choice; reports and errors stay text
+            kwargs["style"], fmt = fmt, "text"
         out = Output(quiet=quiet, fmt=fmt)
         try:
             code = func(*args, out=out, **kwargs)
@@ -262,9 +271,7 @@ def secrets(spec: Path, out: Output) -> ExitCode:
 
 @main.command()
 @spec_argument
-@click.option("--as", "style", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
-              help="Graph syntax.")
-@common_options
+@graph_options
 def graph(spec: Path, style: str, out: Output) -> ExitCode:
     """Print the component dependency graph of SPEC."""
     from konoha_gen import graph as graphs

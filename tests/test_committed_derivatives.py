@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -72,3 +73,13 @@ def test_out_readme_graph_is_the_resolved_graph() -> None:
     assert graph.startswith("graph TD\n")
     assert "  vault --> vault_secrets_operator\n" in graph
     assert graph in (ROOT / "out" / "README.md").read_text()
+
+
+def test_graph_as_dot_has_the_same_edges_and_errors_stay_text(tmp_path: Path) -> None:
+    dot = CliRunner().invoke(main, ["graph", str(SPEC), "--format", "dot"])
+    assert dot.exit_code == 0 and dot.output.startswith('digraph "konoha" {')
+    assert '  "vault" -> "vault-secrets-operator";\n' in dot.output
+    broken = tmp_path / "konoha.yaml"
+    broken.write_text(SPEC.read_text().replace("brokers: 1", "brokers: x"))
+    result = CliRunner().invoke(main, ["graph", str(broken), "--format", "dot"])
+    assert result.exit_code == 2 and "spec.streaming.kafka.brokers" in result.output
