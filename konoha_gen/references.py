@@ -171,7 +171,6 @@ def _check_services(d: PlatformDocument, c: _Collector) -> None:
         "kafka": (s.streaming.kafka.enabled, "spec.streaming.kafka.enabled"),
         "airflow": (airflow.enabled, "spec.orchestration.airflow.enabled"),
         "minio": (s.storage.object_store.enabled, "spec.storage.objectStore.enabled"),
-        "vault": (True, ""),
     }
     grafana = s.observability.grafana
     for index, name in enumerate(grafana.dashboards if grafana.enabled else ()):

@@ -8,11 +8,13 @@ from pydantic import Field
 
 from konoha_gen.model.common import Component, PromDuration, SpecModel, VaultRef
 
-Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio", "vault"]
+#: The dashboards konoha-gen ships (konoha_gen/emit/dashboards.py): one per component whose metrics it scrapes.
+Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio"]
 
 
 class Grafana(Component):
-    dashboards: list[Dashboard] = Field(default_factory=list, description="dashboards to ship as ConfigMaps")
+    dashboards: list[Dashboard] = Field(default_factory=list, description="Grafana dashboards to ship (ConfigMaps the "
+                                        "Grafana sidecar loads), each for a component that is enabled")
     admin: VaultRef = Field("vault:grafana/admin", description="Grafana admin (keys username, password); default vault:grafana/admin")
 
 
