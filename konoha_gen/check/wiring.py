@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from konoha_gen.check import monitors
 from konoha_gen.check.k8s import is_kubernetes_file, load_documents
 from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
@@ -74,6 +75,7 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
                               "by no VaultStaticSecret in that namespace and is not declared external", CHECK)
                 for u in uses if (u.namespace, u.name) not in produced]
     problems += _check_vault(statics, auths, _terraform(artifacts))
+    problems += monitors.check(platform, artifacts)  # ServiceMonitors/PodMonitors: order, selection, targets
     return problems
 
 

@@ -57,11 +57,11 @@ def _with_header(artifact: Artifact, spec_file: str) -> Artifact:
 
 def emitters() -> list[tuple[str, Emitter]]:
     """Every emitter, in a fixed order. New targets register here."""
-    from konoha_gen.emit import components, connectors, dbt, flux, readme, spark, sql, terraform
+    from konoha_gen.emit import components, connectors, dbt, flux, observability, readme, spark, sql, terraform
 
     return [("readme", readme.emit), ("terraform", terraform.emit), ("flux", flux.emit), ("components", components.emit),
             ("sql", sql.emit), ("dbt", dbt.emit), ("spark", spark.emit),
-            ("connectors", connectors.emit)]
+            ("connectors", connectors.emit), ("observability", observability.emit)]
 
 
 def emit_all(platform: Platform) -> list[Artifact]:

@@ -17,6 +17,7 @@ VSO Secret (spark.kubernetes.{driver,executor}.secretKeyRef.*).
 from __future__ import annotations
 
 from konoha_gen.emit import Artifact
+from konoha_gen.emit.observability import spark_driver_namespace, spark_metrics_conf
 from konoha_gen.model.compute import SparkProfile
 from konoha_gen.resolve import KyuubiServer, Platform
 
@@ -33,7 +34,7 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
     spark = platform.spec.compute.spark
     lake = platform.lakehouse
     assert lake is not None
-    namespace = platform.component("kyuubi").namespace if platform.has("kyuubi") else platform.component("spark").namespace
+    namespace = spark_driver_namespace(platform)
     s3_secret = platform.lake_secret("kyuubi").secret_name if platform.has("kyuubi") else None
     image = spark.image or f"apache/spark:{spark.version}"
     packages = ",".join([f"org.apache.iceberg:iceberg-spark-runtime-{spark.version.rsplit('.', 1)[0]}_{SCALA}:{spark.iceberg_version}",
@@ -79,6 +80,7 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
         for role in ("driver", "executor"):
             conf += [(f"spark.kubernetes.{role}.secretKeyRef.AWS_ACCESS_KEY_ID", f"{s3_secret}:access-key"),
                      (f"spark.kubernetes.{role}.secretKeyRef.AWS_SECRET_ACCESS_KEY", f"{s3_secret}:secret-key")]
+    conf += spark_metrics_conf(platform)  # the driver UI serves Prometheus metrics (PodMonitor spark-driver)
     conf += sorted(spark.conf.items())
     return conf
 

@@ -13,6 +13,16 @@ from typing import Any
 
 import yaml
 
+from konoha_gen.emit.observability import (
+    DASHBOARD_LABEL,
+    DASHBOARD_LABEL_VALUE,
+    KYUUBI_METRICS_PORT,
+    TRINO_JMX_EXPORTER_PORT,
+    TRINO_JMX_REGISTRY_PORT,
+    TRINO_JMX_SERVER_PORT,
+    jmx_exporter_config,
+    prometheus,
+)
 from konoha_gen.resolve import Component, KyuubiServer, Platform, lake_user_path
 
 Values = dict[str, Any]
@@ -126,6 +136,7 @@ def minio(p: Platform, c: Component) -> Values:
         "policies": [],
         "svcaccts": [],
         **_minio_oidc(p),
+        **({"environment": {"MINIO_PROMETHEUS_AUTH_TYPE": "public"}} if prometheus(p) else {}),  # ServiceMonitor minio
     }
 
 
@@ -182,7 +193,17 @@ def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
                    "rest": {"enabled": True, "port": server.rest_port}},
         "envFrom": [{"secretRef": {"name": s3}}],
         "resources": _resources("1Gi", "250m"),
+        "metrics": _kyuubi_metrics(p),
     }
+
+
+def _kyuubi_metrics(p: Platform) -> Values:
+    """Kyuubi's Prometheus reporter on the `prometheus` container port, which konoha-gen's PodMonitor scrapes.
+    The chart's own PodMonitor/ServiceMonitor stay off: their CRDs come in a later layer (emit/observability.py)."""
+    if not prometheus(p):
+        return {"enabled": False}
+    return {"enabled": True, "reporters": "PROMETHEUS", "prometheusPort": KYUUBI_METRICS_PORT,
+            "podMonitor": {"enabled": False}, "serviceMonitor": {"enabled": False}}
 
 
 def trino(p: Platform, c: Component) -> Values:
@@ -212,7 +233,19 @@ def trino(p: Platform, c: Component) -> Values:
                    "resources": _resources(t.worker.memory, t.worker.cpu)},
         "catalogs": {lake.catalog: catalog},
         "env": env,
+        **_trino_metrics(p),
     }
+
+
+def _trino_metrics(p: Platform) -> Values:
+    """JMX over RMI plus the chart's JMX exporter sidecar (port `jmx-exporter` on the coordinator and worker
+    Services, scraped by konoha-gen's ServiceMonitor); the chart's ServiceMonitor stays off (emit/observability.py)."""
+    if not prometheus(p):
+        return {}
+    exporter = {"enabled": True, "port": TRINO_JMX_EXPORTER_PORT, "configProperties": jmx_exporter_config("trino")}
+    return {"jmx": {"enabled": True, "registryPort": TRINO_JMX_REGISTRY_PORT, "serverPort": TRINO_JMX_SERVER_PORT,
+                    "exporter": exporter},
+            "serviceMonitor": {"enabled": False}}
 
 
 def metabase(p: Platform, c: Component) -> Values:
@@ -236,6 +269,7 @@ def airflow(p: Platform, c: Component) -> Values:
         "data": {"metadataSecretName": _database(p, "airflow").credentials_secret},  # key: connection
         "apiSecretKeySecretName": _secret(p, "airflow", web),  # key: api-secret-key
         "createUserJob": {"enabled": False},  # its default user has a literal password; log in through Keycloak
+        "statsd": {"enabled": prometheus(p)},  # the StatsD exporter's statsd-scrape port (ServiceMonitor airflow-statsd)
     }
     connections = _airflow_connections(p)
     if connections:
@@ -292,7 +326,8 @@ def kube_prometheus_stack(p: Platform, c: Component) -> Values:
             "enabled": True,
             "admin": {"existingSecret": _secret(p, "kube-prometheus-stack", admin), "userKey": "username",
                       "passwordKey": "password"},
-            "sidecar": {"dashboards": {"enabled": True, "searchNamespace": "ALL"}},
+            # the dashboards konoha-gen ships are ConfigMaps with this label in Grafana's own namespace
+            "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE}},
             **_grafana_oidc(p),
         }
     return values
