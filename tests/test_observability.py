@@ -60,10 +60,9 @@ def test_one_monitor_per_component_that_exposes_metrics(platform: Platform, arti
                 "spark-driver": ("PodMonitor", "spark", "spark-ui", "/metrics/prometheus"),
                 "kyuubi": ("PodMonitor", "kyuubi", "prometheus", "/metrics"),
                 "trino": ("ServiceMonitor", "trino", "jmx-exporter", "/metrics"),
-                "airflow-statsd": ("ServiceMonitor", "airflow", "statsd-scrape", "/metrics")}
-    if observability.STRIMZI_METRICS_WIRED:
-        expected |= {"kafka": ("PodMonitor", "kafka", "tcp-prometheus", "/metrics"),
-                     "kafka-connect": ("PodMonitor", "kafka-connect", "tcp-prometheus", "/metrics")}
+                "airflow-statsd": ("ServiceMonitor", "airflow", "statsd-scrape", "/metrics"),
+                "kafka": ("PodMonitor", "kafka", "tcp-prometheus", "/metrics"),
+                "kafka-connect": ("PodMonitor", "kafka-connect", "tcp-prometheus", "/metrics")}
     assert set(monitors) == set(expected)
     for name, (kind, component, port, path) in expected.items():
         doc = monitors[name]
@@ -329,40 +328,32 @@ def test_prometheus_that_does_not_select_the_monitors_is_caught(platform: Platfo
     assert {p.message.split(" is not selected")[0] for p in problems} == pod_monitors
 
 
-def _strimzi_metrics(artifacts: list[Artifact], wired: bool) -> list[Artifact]:
-    """The Kafka and KafkaConnect resources with (or without) a metricsConfig and its ConfigMap."""
-    for path, kind, component in (("platform/kafka/manifests.yaml", "Kafka", "kafka"),
-                                  ("platform/kafka-connect/manifests.yaml", "KafkaConnect", "kafka-connect")):
-        docs = [d for d in _docs(artifacts, path) if d["kind"] != "ConfigMap"]
+def _without_metrics_config(artifacts: list[Artifact]) -> list[Artifact]:
+    """The Kafka and KafkaConnect resources without their metricsConfig."""
+    for path, kind in (("platform/kafka/manifests.yaml", "Kafka"), ("platform/kafka-connect/manifests.yaml", "KafkaConnect")):
+        docs = _docs(artifacts, path)
         resource = next(d for d in docs if d["kind"] == kind)
-        spec = resource["spec"]["kafka"] if kind == "Kafka" else resource["spec"]
-        spec.pop("metricsConfig", None)
-        if wired:
-            name = f"{component}-rules"
-            spec["metricsConfig"] = {"type": "jmxPrometheusExporter",
-                                     "valueFrom": {"configMapKeyRef": {"name": name, "key": "rules.yaml"}}}
-            docs.insert(0, {"apiVersion": "v1", "kind": "ConfigMap",
-                            "metadata": {"name": name, "namespace": resource["metadata"]["namespace"]},
-                            "data": {"rules.yaml": observability.jmx_exporter_config(component)}})
+        (resource["spec"]["kafka"] if kind == "Kafka" else resource["spec"]).pop("metricsConfig")
         artifacts = _replace(artifacts, path, docs)
     return artifacts
 
 
-def test_kafka_monitors_need_a_strimzi_metrics_config(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hand-off to strimzi.py: the Kafka PodMonitors are refused unless Kafka and KafkaConnect carry a
-    metricsConfig whose ConfigMap the tree creates, and accepted once they do."""
-    monkeypatch.setattr(observability, "STRIMZI_METRICS_WIRED", True)
-    artifacts = emit_all(platform)
-    assert {"kafka", "kafka-connect"} <= {d["metadata"]["name"] for d in _docs(artifacts, MONITORS)}
-    problems = wiring(platform, _strimzi_metrics(artifacts, wired=False))
+def test_kafka_monitors_need_the_strimzi_metrics_config(platform: Platform, artifacts: list[Artifact]) -> None:
+    """Strimzi opens tcp-prometheus only for a Kafka / KafkaConnect with a metricsConfig whose ConfigMap
+    (the JMX exporter rules) the tree creates: the Kafka PodMonitors are refused without it."""
+    kafka = next(d for d in _docs(artifacts, "platform/kafka/manifests.yaml") if d["kind"] == "Kafka")
+    reference = kafka["spec"]["kafka"]["metricsConfig"]["valueFrom"]["configMapKeyRef"]
+    rules = next(d for d in _docs(artifacts, "platform/kafka/manifests.yaml") if d["kind"] == "ConfigMap")
+    assert (rules["metadata"]["name"], reference["key"]) == (reference["name"], "metrics-config.yml")
+    assert rules["data"]["metrics-config.yml"] == observability.jmx_exporter_config("kafka")
+    assert wiring(platform, artifacts) == []
+    problems = wiring(platform, _without_metrics_config(artifacts))
     assert sorted(p.message.split(":")[0] for p in problems) == ["PodMonitor kafka", "PodMonitor kafka-connect"]
-    assert wiring(platform, _strimzi_metrics(artifacts, wired=True)) == []
-    dangling = _strimzi_metrics(artifacts, wired=True)
-    dangling = _replace(dangling, "platform/kafka/manifests.yaml",
-                        [d for d in _docs(dangling, "platform/kafka/manifests.yaml") if d["kind"] != "ConfigMap"])
+    dangling = _replace(artifacts, "platform/kafka/manifests.yaml",
+                        [d for d in _docs(artifacts, "platform/kafka/manifests.yaml") if d["kind"] != "ConfigMap"])
     assert [p.message for p in wiring(platform, dangling)] == [
-        "Kafka konoha: metricsConfig reads key 'rules.yaml' of ConfigMap 'kafka-rules', which the tree does not "
-        "create in konoha-streaming"]
+        "Kafka konoha: metricsConfig reads key 'metrics-config.yml' of ConfigMap 'konoha-kafka-metrics', which the tree "
+        "does not create in konoha-streaming"]
 
 
 def test_the_jmx_exporter_configs_parse() -> None:

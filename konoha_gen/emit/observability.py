@@ -49,10 +49,6 @@ SPARK_METRICS_NAMESPACE = "spark"
 #: Where the driver UI serves the PrometheusServlet sink and (spark.ui.prometheus.enabled) the executor metrics.
 SPARK_DRIVER_METRICS_PATH = "/metrics/prometheus"
 SPARK_EXECUTOR_METRICS_PATH = "/metrics/executors/prometheus"
-#: Strimzi opens the pods' tcp-prometheus port only for a Kafka / KafkaConnect with a metricsConfig (the rules
-#: of jmx_exporter_config("kafka" / "kafka-connect")), which strimzi.py adds. Set this to True with the change
-#: that does: the PodMonitors kafka and kafka-connect follow it; the wiring check refuses a monitor without it.
-STRIMZI_METRICS_WIRED = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +126,7 @@ def _targets(p: Platform, name: str, namespace: str) -> list[ScrapeTarget]:
         return [ScrapeTarget(name, "ServiceMonitor", name, namespace,
                              (("app", "minio"), ("release", name), ("monitoring", "true")), "http",
                              ("/minio/v2/metrics/cluster",))]
-    if name in ("kafka", "kafka-connect") and p.kafka is not None and STRIMZI_METRICS_WIRED:  # Strimzi's pod labels
+    if name in ("kafka", "kafka-connect") and p.kafka is not None:  # Strimzi's pod labels
         kind, cluster = ("Kafka", p.kafka.cluster) if name == "kafka" else ("KafkaConnect", p.kafka.connect)
         return [ScrapeTarget(name, "PodMonitor", name, namespace, (("strimzi.io/kind", kind), ("strimzi.io/cluster", cluster)),
                              "tcp-prometheus", ("/metrics",))]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from konoha_gen.emit import connectors
 from konoha_gen.emit.kube import Doc, obj
+from konoha_gen.emit.observability import jmx_exporter_config, prometheus
 from konoha_gen.resolve import Component, KafkaWiring, Platform
 
 
@@ -56,10 +57,34 @@ def manifests(platform: Platform, component: Component) -> list[Doc]:
     if kafka is None:
         return []
     if component.name == "kafka":
-        return [_node_pool(platform, kafka), _kafka(platform, kafka), *_topics(platform, kafka)]
+        return [*_metrics_config(platform, kafka, "kafka"), _node_pool(platform, kafka), _kafka(platform, kafka),
+                *_topics(platform, kafka)]
     if component.name == "kafka-connect":
-        return [_connect(platform, kafka), *(connectors.kafka_connector(platform, c) for c in connectors.connectors(platform))]
+        return [*_metrics_config(platform, kafka, "kafka-connect"), _connect(platform, kafka),
+                *(connectors.kafka_connector(platform, c) for c in connectors.connectors(platform))]
     return []
+
+
+METRICS_KEY = "metrics-config.yml"
+
+
+def _metrics_name(kafka: KafkaWiring, component: str) -> str:
+    return f"{kafka.cluster if component == 'kafka' else kafka.connect}-{component}-metrics".replace("-kafka-connect-", "-connect-")
+
+
+def _metrics_config(platform: Platform, kafka: KafkaWiring, component: str) -> list[Doc]:
+    """The JMX exporter rules (konoha_gen/data/) Strimzi serves on each pod's tcp-prometheus port, when Prometheus runs."""
+    if not prometheus(platform):
+        return []
+    return [obj("v1", "ConfigMap", _metrics_name(kafka, component), kafka.namespace, component=component, platform=platform,
+                data={METRICS_KEY: jmx_exporter_config(component)})]
+
+
+def _metrics_ref(platform: Platform, kafka: KafkaWiring, component: str) -> Doc:
+    if not prometheus(platform):
+        return {}
+    return {"metricsConfig": {"type": "jmxPrometheusExporter", "valueFrom": {
+        "configMapKeyRef": {"name": _metrics_name(kafka, component), "key": METRICS_KEY}}}}
 
 
 def _node_pool(platform: Platform, kafka: KafkaWiring) -> Doc:
@@ -81,7 +106,8 @@ def _kafka(platform: Platform, kafka: KafkaWiring) -> Doc:
                                           "transaction.state.log.replication.factor": replication,
                                           "transaction.state.log.min.isr": max(1, replication - 1),
                                           "default.replication.factor": replication,
-                                          "min.insync.replicas": max(1, replication - 1)}},
+                                          "min.insync.replicas": max(1, replication - 1)},
+                               **_metrics_ref(platform, kafka, "kafka")},
                      "entityOperator": {"topicOperator": {}, "userOperator": {}}})
 
 
@@ -118,6 +144,7 @@ def _connect(platform: Platform, kafka: KafkaWiring) -> Doc:
                    "config.providers": "directory",
                    "config.providers.directory.class": "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
                    "config.providers.directory.param.allowed.paths": kafka.secrets_dir},
+        **_metrics_ref(platform, kafka, "kafka-connect"),
     }
     if kafka.plugins:
         spec["build"] = {"output": {"type": "docker", "image": kafka.image},
