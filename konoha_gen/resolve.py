@@ -171,6 +171,7 @@ class DbtTarget:
     host: str
     port: int
     schema: str
+    session_profile: str | None = None  # the tenant writing `schema`: its spark.env applies to the project's sessions
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,25 @@ class Platform:
         """The Kubernetes Secret through which `component` reads Vault `path`."""
         entry = next(e for e in self.secrets if e.path == path)
         return next(r for r in entry.readers if r.component == component)
+
+
+#: How the inventory shows the keys of a tenant's spark.env: any number of session properties.
+SESSION_CONF_KEYS = "<spark.* or kyuubi.* property>"
+
+
+def session_conf_path(tenant: str) -> str:
+    """The Vault path of a tenant's `spark.env`: Spark/Kyuubi session properties its members' sessions get."""
+    return f"tenants/{tenant}/spark-env"
+
+
+def session_conf_tenant(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[1] if len(parts) == 3 and parts[0] == "tenants" and parts[2] == "spark-env" else None
+
+
+def session_conf_file(tenant: str) -> str:
+    """Kyuubi's FileSessionConfAdvisor reads kyuubi-session-<profile>.conf from its conf dir."""
+    return f"kyuubi-session-{tenant}.conf"
 
 
 def lake_user_path(component: str) -> str:
@@ -476,6 +496,8 @@ class _Resolver:
             return (("rootUser", get("username")), ("rootPassword", get("password"))), "Opaque"
         if component == "airflow" and keys == {"secret-key"}:
             return (("api-secret-key", get("secret-key")),), "Opaque"
+        if component == "kyuubi" and (tenant := session_conf_tenant(path)):  # every key is a session property
+            return ((session_conf_file(tenant), "{{- range $key, $value := .Secrets }}{{ $key }}={{ $value }}\n{{ end }}"),), "Opaque"
         return (), "Opaque"
 
     # -- secrets inventory -----------------------------------------------------
@@ -504,6 +526,11 @@ class _Resolver:
             keys[client.vault_path] = {"client-id", "client-secret"}
             readers.setdefault(client.vault_path, {})[(client.component, by_name[client.component].namespace)] = \
                 {"client-id", "client-secret"}
+        if "kyuubi" in by_name:  # each tenant's Spark overrides, read by its default server (FileSessionConfAdvisor)
+            for tenant in self.spec.tenants:
+                if self.spec.compute.kyuubi.servers:
+                    keys[session_conf_path(tenant.name)] = {SESSION_CONF_KEYS}
+                    readers.setdefault(session_conf_path(tenant.name), {})[("kyuubi", by_name["kyuubi"].namespace)] = {SESSION_CONF_KEYS}
         generated = {g.path: g for g in self.spec.secrets.generate}
         implicit = {p for p in keys if p.startswith(("minio/users/", "databases/", "oidc/"))}
         for path in self.spec.secrets.external:
@@ -566,7 +593,9 @@ class _Resolver:
         if not platform.has("dbt"):
             return ()
         servers = {k.name: k for k in platform.kyuubi}
-        return tuple(DbtTarget(p.name, p.server, servers[p.server].service.host, servers[p.server].service.port, p.schema_)
+        writers = {namespace: t.name for t in reversed(platform.tenants) for namespace in t.writes}
+        return tuple(DbtTarget(p.name, p.server, servers[p.server].service.host, servers[p.server].service.port, p.schema_,
+                               writers.get(p.schema_) if platform.tenants else None)
                      for p in self.spec.modeling.dbt.projects)
 
     def _kafka(self, by_name: dict[str, Component]) -> KafkaWiring | None:

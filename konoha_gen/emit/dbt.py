@@ -17,7 +17,7 @@ from konoha_gen.resolve import Platform
 
 #: dbt-spark 1.11 SparkCredentials fields (and dbt-core's `threads`) this emitter sets; tests pin them.
 DBT_SPARK_KEYS = frozenset({"type", "method", "host", "port", "schema", "user", "auth", "threads",
-                            "connect_retries", "connect_timeout"})
+                            "connect_retries", "connect_timeout", "server_side_parameters"})
 
 
 def emit(platform: Platform) -> list[Artifact]:
@@ -25,7 +25,7 @@ def emit(platform: Platform) -> list[Artifact]:
         return []
     profiles: dict[str, Any] = {}
     for target in platform.dbt:
-        output = {
+        output: dict[str, Any] = {
             "type": "spark",
             "method": "thrift",
             "host": target.host,
@@ -37,5 +37,7 @@ def emit(platform: Platform) -> list[Artifact]:
             "connect_retries": 3,
             "connect_timeout": 60,
         }
+        if target.session_profile:  # Kyuubi applies the tenant's spark.env (FileSessionConfAdvisor profile)
+            output["server_side_parameters"] = {"kyuubi.session.conf.profile": target.session_profile}
         profiles[target.name] = {"target": target.server, "outputs": {target.server: output}}
     return [Artifact("dbt/profiles.yml", dump(profiles))]

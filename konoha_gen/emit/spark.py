@@ -17,6 +17,7 @@ VSO Secret (spark.kubernetes.{driver,executor}.secretKeyRef.*).
 from __future__ import annotations
 
 from konoha_gen.emit import Artifact
+from konoha_gen.emit.kube import dump, obj
 from konoha_gen.emit.observability import spark_driver_namespace, spark_metrics_conf
 from konoha_gen.model.compute import SparkProfile
 from konoha_gen.resolve import KyuubiServer, Platform
@@ -24,6 +25,10 @@ from konoha_gen.resolve import KyuubiServer, Platform
 SCALA = "2.12"
 HADOOP_AWS = "3.3.4"  # the Hadoop that Spark 3.5 ships; the AWS SDK v1 bundle it was built with
 AWS_SDK_BUNDLE = "1.12.262"
+#: Where spark-submit (in the Kyuubi server pod) reads its conf files: the Kyuubi chart's sparkConf.dir.
+SPARK_CONF_DIR = "/opt/spark/conf"
+POD_TEMPLATES = {"driver": "driver-pod-template.yaml", "executor": "executor-pod-template.yaml"}
+SPARK_UID = 185  # the spark user of the apache/spark images
 
 
 def _lines(pairs: list[tuple[str, str]]) -> str:
@@ -45,6 +50,8 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
         ("spark.submit.deployMode", "cluster"),
         ("spark.kubernetes.namespace", namespace),
         ("spark.kubernetes.container.image", image),
+        *((f"spark.kubernetes.{role}.podTemplateFile", f"{SPARK_CONF_DIR}/{POD_TEMPLATES[role]}") for role in POD_TEMPLATES),
+        *((f"spark.kubernetes.{role}.podTemplateContainerName", f"spark-kubernetes-{role}") for role in POD_TEMPLATES),
         ("spark.jars.packages", packages),
         ("spark.driver.cores", str(profile.driver.cores)),
         ("spark.driver.memory", profile.driver.memory),
@@ -85,6 +92,25 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
     return conf
 
 
+def pod_template(platform: Platform, role: str) -> str:
+    """The driver or executor pod template: what spark-defaults cannot say (non-root user, no Service
+    links in the environment, hardened container). Spark merges it with the pod it builds; the
+    container is the one podTemplateContainerName names."""
+    template = obj("v1", "Pod", f"spark-{role}", None, component=f"spark-{role}", platform=platform, spec={
+        "enableServiceLinks": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": SPARK_UID, "runAsGroup": SPARK_UID, "fsGroup": SPARK_UID},
+        "containers": [{"name": f"spark-kubernetes-{role}",
+                        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}],
+    })
+    del template["metadata"]["name"]  # Spark names the pods
+    return dump(template)
+
+
+def pod_templates(platform: Platform) -> dict[str, str]:
+    """File name -> text, as mounted into $SPARK_CONF_DIR of each Kyuubi server (values sparkConf.files)."""
+    return {POD_TEMPLATES[role]: pod_template(platform, role) for role in POD_TEMPLATES}
+
+
 def spark_defaults(platform: Platform, profile: SparkProfile) -> str:
     return _lines(spark_conf(platform, profile))
 
@@ -101,6 +127,10 @@ def kyuubi_defaults(platform: Platform, server: KyuubiServer) -> str:
         ("kyuubi.kubernetes.namespace", server.service.namespace),
         ("spark.kubernetes.authenticate.driver.serviceAccountName", server.engine_service_account),
     ]
+    if platform.tenants:
+        # Each tenant's spark.env (Vault tenants/<tenant>/spark-env, a file VSO writes into the conf dir) is a session
+        # profile: a session that sets kyuubi.session.conf.profile=<tenant> gets its Spark overrides (dbt targets do).
+        conf.append(("kyuubi.session.conf.advisor", "org.apache.kyuubi.session.FileSessionConfAdvisor"))
     return _lines(conf)
 
 
@@ -114,4 +144,5 @@ def emit(platform: Platform) -> list[Artifact]:
     artifacts = [Artifact(f"spark/{p.name}.spark-defaults.conf", spark_defaults(platform, p))
                  for p in platform.spec.compute.spark.profiles]
     artifacts += [Artifact(f"spark/{s.release}.kyuubi-defaults.conf", kyuubi_defaults(platform, s)) for s in platform.kyuubi]
+    artifacts += [Artifact(f"spark/{name}", text) for name, text in pod_templates(platform).items()]
     return artifacts

@@ -23,9 +23,15 @@ from konoha_gen.emit.observability import (
     jmx_exporter_config,
     prometheus,
 )
-from konoha_gen.resolve import Component, KyuubiServer, Platform, lake_user_path
+from konoha_gen.resolve import Component, KyuubiServer, Platform, Service, lake_user_path, session_conf_file, session_conf_path
 
 Values = dict[str, Any]
+KYUUBI_CONF_DIR = "/opt/kyuubi/conf"  # the kyuubi chart's kyuubiConf.dir
+
+
+def _service(c: Component) -> Service:
+    assert c.service is not None
+    return c.service
 
 
 def _secret(p: Platform, component: str, path: str) -> str:
@@ -104,7 +110,7 @@ def keycloak(p: Platform, c: Component) -> Values:
         {"name": "KC_DB_USERNAME", "valueFrom": {"secretKeyRef": {"name": db.credentials_secret, "key": "username"}}},
     ]
     return {
-        "fullnameOverride": "keycloak",
+        "fullnameOverride": _service(c).name.removesuffix("-http"),  # keycloakx names the Service <fullname>-http
         "command": ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--hostname-strict=false"],
         "http": {"relativePath": "/"},
         "proxy": {"enabled": True, "mode": "xforwarded"},
@@ -125,7 +131,7 @@ def minio(p: Platform, c: Component) -> Values:
     store = p.spec.storage.object_store
     root = store.credentials.removeprefix("vault:").split("#")[0]
     return {
-        "fullnameOverride": "minio",
+        "fullnameOverride": _service(c).name,  # the Service every consumer addresses (resolve)
         "mode": "standalone",
         "replicas": 1,
         "existingSecret": _secret(p, "minio", root),  # keys rootUser, rootPassword (VSO maps them)
@@ -157,7 +163,7 @@ def hive_metastore(p: Platform, c: Component) -> Values:
     assert lake is not None and c.service is not None
     s3 = _secret(p, "hive-metastore", lake_user_path("hive-metastore"))
     return {
-        "fullNameOverride": "hive-metastore",
+        "fullNameOverride": _service(c).name,
         "deploymentName": "hive-metastore",
         "serviceName": c.service.name,
         "servicePort": c.service.port,
@@ -177,12 +183,12 @@ def hive_metastore(p: Platform, c: Component) -> Values:
 
 
 def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
-    from konoha_gen.emit.spark import kyuubi_defaults, profile, spark_defaults
+    from konoha_gen.emit.spark import kyuubi_defaults, pod_templates, profile, spark_defaults
 
     s3 = _secret(p, "kyuubi", lake_user_path("kyuubi"))
     return {
         "kyuubiConf": {"files": {"kyuubi-defaults.conf": kyuubi_defaults(p, server)}},
-        "sparkConf": {"files": {"spark-defaults.conf": spark_defaults(p, profile(p, server.profile))}},
+        "sparkConf": {"files": {"spark-defaults.conf": spark_defaults(p, profile(p, server.profile)), **pod_templates(p)}},
         "replicaCount": server.replicas,
         "serviceAccount": {"create": True, "name": server.engine_service_account},
         "rbac": {"create": True, "rules": [
@@ -192,9 +198,22 @@ def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
                    "thriftHttp": {"enabled": False},
                    "rest": {"enabled": True, "port": server.rest_port}},
         "envFrom": [{"secretRef": {"name": s3}}],
+        **_kyuubi_session_confs(p, server),
         "resources": _resources("1Gi", "250m"),
         "metrics": _kyuubi_metrics(p),
     }
+
+
+def _kyuubi_session_confs(p: Platform, server: KyuubiServer) -> Values:
+    """Each tenant's spark.env file, mounted into Kyuubi's conf dir as session profile <tenant>. Optional:
+    Kyuubi starts before an operator writes the Vault path; VSO restarts it when the Secret changes."""
+    tenants = [t.name for t in p.tenants]
+    if not tenants:
+        return {}
+    secrets = {t: _secret(p, "kyuubi", session_conf_path(t)) for t in tenants}
+    return {"volumes": [{"name": f"session-{t}", "secret": {"secretName": secrets[t], "optional": True}} for t in tenants],
+            "volumeMounts": [{"name": f"session-{t}", "mountPath": f"{KYUUBI_CONF_DIR}/{session_conf_file(t)}",
+                              "subPath": session_conf_file(t), "readOnly": True} for t in tenants]}
 
 
 def _kyuubi_metrics(p: Platform) -> Values:
@@ -225,7 +244,7 @@ def trino(p: Platform, c: Component) -> Values:
     env = [{"name": "S3_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "access-key"}}},
            {"name": "S3_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "secret-key"}}}]
     return {
-        "fullnameOverride": "trino",
+        "fullnameOverride": _service(c).name,
         "server": {"workers": t.workers, "config": {"query": {"maxMemory": t.query_max_memory}}},
         "coordinator": {"jvm": {"maxHeapSize": None, "maxHeapPercent": 75},
                         "resources": _resources(t.coordinator.memory, t.coordinator.cpu)},
