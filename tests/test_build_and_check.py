@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -77,7 +78,10 @@ def test_removing_the_last_source_removes_exactly_its_files(project: tuple[Path,
 
     result = CliRunner().invoke(main, ["build", str(spec), "--out", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert '"deleted": [\n    "sql/billing.prepare.sql"\n  ]' in result.output
+    report = json.loads(result.output)
+    assert report["deleted"] == ["connectors/billing.debezium.json", "connectors/billing.iceberg-sink.json", "sql/billing.prepare.sql"]
+    # Its topics, connectors, Vault secret, MERGE job and README rows go from the files that list them.
+    assert "platform/kafka/manifests.yaml" in report["updated"] and "platform/kyuubi/manifests.yaml" in report["updated"]
     assert not (out / "sql" / "billing.prepare.sql").exists()
     assert (out / "notes.txt").read_text() == "mine\n"
     assert (out / "sql" / "handwritten.sql").read_text() == "select 1;\n"
@@ -102,7 +106,9 @@ def test_a_change_rewrites_only_the_files_it_affects(project: tuple[Path, Path])
     assert run("build", str(spec), "--out", str(out))[0] == 0
     after = tree(out)
     changed = sorted(p for p in after if after[p] != before[p])
-    assert changed == ["konoha.lock.json", "sql/billing.prepare.sql"]
+    # The prepare script and the Debezium connector (database.include.list) in both renderings.
+    assert changed == ["connectors/billing.debezium.json", "konoha.lock.json", "platform/kafka-connect/manifests.yaml",
+                       "sql/billing.prepare.sql"]
 
 
 def assert_refused_untouched(spec: Path, out: Path, message: str) -> None:
