@@ -146,12 +146,20 @@ resource "vault_kubernetes_auth_backend_role" "kube_prometheus_stack" {
   audience                         = "vault"
 }
 
-# konoha-kyuubi: read-only access to 1 KV path(s), for service account(s)
+# konoha-kyuubi: read-only access to 3 KV path(s), for service account(s)
 # kyuubi-vault in namespace konoha-compute.
 resource "vault_policy" "kyuubi" {
   name   = "konoha-kyuubi"
   policy = <<-EOT
     path "konoha/data/minio/users/kyuubi" {
+      capabilities = ["read"]
+    }
+
+    path "konoha/data/tenants/analytics/spark-env" {
+      capabilities = ["read"]
+    }
+
+    path "konoha/data/tenants/ingestion/spark-env" {
       capabilities = ["read"]
     }
   EOT
