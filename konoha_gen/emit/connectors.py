@@ -99,6 +99,9 @@ def _debezium(kafka: KafkaWiring, source: CdcSource) -> Connector:
             "schema.history.internal.kafka.bootstrap.servers": kafka.bootstrap.address,
             # Schema changes stay in the history topic; the sink reads row events only.
             "include.schema.changes": "false",
+            # The replication user may SELECT only the captured tables (sql/<source>.prepare.sql), so the history
+            # records only their DDL.
+            "schema.history.internal.store.only.captured.tables.ddl": "true",
         }
         connector_class, plugin = "io.debezium.connector.mysql.MySqlConnector", "debezium-mysql"
     return Connector(source.source_connector, plugin, connector_class, MappingProxyType(dict(sorted({**config, **CONVERTERS}.items()))),
