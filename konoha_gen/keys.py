@@ -157,3 +157,9 @@ def trino_catalog_key_problem(key: str) -> str | None:
     if key in sections["iceberg"]:
         return None
     return f"'{key}' is not a Trino 480 Iceberg catalog property{_suggest(key, sections['iceberg'])}"
+
+
+def trino_config_key_problem(key: str) -> str | None:
+    """None if `key` is a Trino 480 config.properties property konoha-gen knows."""
+    known = trino_catalog_sections()["config"]
+    return None if key in known else f"'{key}' is not a Trino 480 config property konoha-gen knows{_suggest(key, known)}"

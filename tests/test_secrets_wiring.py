@@ -199,6 +199,7 @@ LEAKS = {
     "connector.json": '{"config": {"database.password": "s3cr3t-P4ss"}}\n',
     "prepare.sql": "CREATE ROLE cdc LOGIN PASSWORD 'Sup3rS3cret!';\n",
     "aws.env": "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
+    "s3.yaml": "s3:\n  bucket: lake\n  secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",  # no secretName beside it
 }
 REFERENCES = {
     "values.yaml": "existingSecret: minio-root\npasswordKey: password\nexistingClientSecretKey: client-secret\n"
@@ -209,6 +210,8 @@ REFERENCES = {
     "vault.tf": 'resource "x" "y" {\n  password = random_password.a.result\n  token    = var.token\n}\n',
     "spec.yaml": "credentials: vault:sources/shop\n",
     "grafana.yaml": "envValueFrom:\n  GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET:\n    secretKeyRef: {name: grafana-oidc, key: client-secret}\n",
+    "airflow.yaml": "secret:\n  - envName: AIRFLOW_OIDC_CLIENT_SECRET\n    secretName: airflow-oidc-airflow\n"
+                    "    secretKey: client-secret\n",
 }
 
 

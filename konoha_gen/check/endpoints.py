@@ -3,7 +3,7 @@
 every in-cluster address an artifact refers to (`<service>.<namespace>.svc
 [.cluster.local][:port]` in JDBC/thrift/HTTP URIs, S3 endpoints, catalog
 URIs, Airflow connections, dbt hosts, Grafana datasources, connector
-configs) names a Service, and a port of it, that another artifact creates;
+configs, and every Ingress backend) names a Service, and a port of it, that another artifact creates;
 and every bucket an `s3://` / `s3a://` URI names is a bucket Terraform
 creates.
 
@@ -128,6 +128,21 @@ def _addresses(artifact: Artifact) -> Iterator[tuple[str, str, int | None]]:
         except yaml.YAMLError:
             return
         yield from _host_port_pairs(documents)
+    yield from _ingress_backends(artifact)
+
+
+def _ingress_backends(artifact: Artifact) -> Iterator[tuple[str, str, int | None]]:
+    """(Service, namespace, port) every Ingress routes to."""
+    if not is_kubernetes_file(artifact.path) or "kind: Ingress" not in artifact.content:
+        return
+    for doc in load_documents(artifact.content):
+        if not isinstance(doc, dict) or doc.get("kind") != "Ingress":
+            continue
+        namespace = str(doc["metadata"].get("namespace", ""))
+        for rule in doc["spec"].get("rules", []):
+            for path in rule.get("http", {}).get("paths", []):
+                service = path["backend"]["service"]
+                yield str(service["name"]), namespace, service["port"].get("number")
 
 
 def _host_port_pairs(node: Any) -> Iterator[tuple[str, str, int | None]]:

@@ -112,14 +112,21 @@ def endpoints(platform: Platform, artifacts: list[Artifact], options: CheckOptio
 def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Every key of the generated Spark and Kyuubi conf files, of Trino's catalogs and of every connector
     (REST JSON and KafkaConnector) is a real upstream key (konoha_gen/keys.py)."""
-    from konoha_gen.keys import connector_problems, kyuubi_key_problem, spark_key_problem, trino_catalog_key_problem
+    from konoha_gen.keys import (
+        connector_problems,
+        kyuubi_key_problem,
+        spark_key_problem,
+        trino_catalog_key_problem,
+        trino_config_key_problem,
+    )
 
     catalogs = (platform.lakehouse.catalog,) if platform.lakehouse else ()
     problems = []
     for artifact in artifacts:
         for catalog, key in _trino_catalog_keys(artifact):
-            if problem := trino_catalog_key_problem(key):
-                problems.append(OutputProblem(artifact.path, f"catalog {catalog}: {problem}", "keys"))
+            if problem := (trino_config_key_problem(key) if catalog is None else trino_catalog_key_problem(key)):
+                where = "additionalConfigProperties" if catalog is None else f"catalog {catalog}"
+                problems.append(OutputProblem(artifact.path, f"{where}: {problem}", "keys"))
         for connector_class, config in _connector_configs(artifact):
             problems += [OutputProblem(artifact.path, problem, "keys") for problem in connector_problems(connector_class, config)]
         if artifact.path.endswith(".spark-defaults.conf"):
@@ -149,10 +156,13 @@ def _connector_configs(artifact: Artifact) -> list[tuple[str, dict[str, str]]]:
     return []
 
 
-def _trino_catalog_keys(artifact: Artifact) -> list[tuple[str, str]]:
-    """(catalog, property) of every catalog file in the Trino chart's values (`catalogs: {name: properties}`)."""
+def _trino_catalog_keys(artifact: Artifact) -> list[tuple[str | None, str]]:
+    """(catalog, property) of every catalog file in the Trino chart's values (`catalogs: {name: properties}`), and
+    (None, property) of every additionalConfigProperties line (config.properties)."""
     if PurePosixPath(artifact.path).name != "values-trino.yaml":
         return []
     values = (load_documents(artifact.content) or ({},))[0] or {}
-    return [(str(name), line.split("=", 1)[0].strip()) for name, text in (values.get("catalogs") or {}).items()
-            for line in str(text).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    keys: list[tuple[str | None, str]] = [
+        (str(name), line.split("=", 1)[0].strip()) for name, text in (values.get("catalogs") or {}).items()
+        for line in str(text).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return keys + [(None, str(line).split("=", 1)[0].strip()) for line in values.get("additionalConfigProperties") or []]

@@ -98,8 +98,9 @@ def _structural(artifact: Artifact) -> Iterator[OutputProblem]:
 
 def _leaves(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
     if isinstance(node, dict):
+        names_a_secret = "secretName" in node  # {secretName, secretKey}: which key of which Secret (Airflow's `secret`)
         for key, value in node.items():
-            if key in ("secretKeyRef", "secretRef"):  # a reference by definition
+            if key in ("secretKeyRef", "secretRef") or (names_a_secret and key in ("secretKey", "key")):  # references
                 continue
             yield from _leaves(value, (*path, str(key)))
     elif isinstance(node, list):

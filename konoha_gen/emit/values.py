@@ -8,6 +8,7 @@ chart needs is named by the Secret that Vault Secrets Operator writes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,16 @@ from konoha_gen.emit.observability import (
     jmx_exporter_config,
     prometheus,
 )
-from konoha_gen.resolve import Component, KyuubiServer, Platform, Service, lake_user_path, session_conf_file, session_conf_path
+from konoha_gen.resolve import (
+    TRINO_SHARED_SECRET_PATH,
+    Component,
+    KyuubiServer,
+    Platform,
+    Service,
+    lake_user_path,
+    session_conf_file,
+    session_conf_path,
+)
 
 Values = dict[str, Any]
 KYUUBI_CONF_DIR = "/opt/kyuubi/conf"  # the kyuubi chart's kyuubiConf.dir
@@ -53,6 +63,18 @@ def _oidc(p: Platform, component: str) -> tuple[Any, str, str] | None:
     assert keycloak is not None
     issuer = f"http://{keycloak.host}/realms/{p.spec.identity.keycloak.realm}"
     return client, _secret(p, component, client.vault_path), issuer
+
+
+def _admin_group(p: Platform) -> str:
+    """The realm group whose members administer the web UIs (the first of identity.keycloak.groups)."""
+    groups = p.spec.identity.keycloak.groups
+    return groups[0] if groups else "platform-admins"
+
+
+def _oidc_env(secret: str, prefix: str) -> list[Values]:
+    """<prefix>_CLIENT_ID / <prefix>_CLIENT_SECRET from the VSO Secret Terraform fills from Keycloak."""
+    return [{"name": f"{prefix}_CLIENT_{key.upper()}", "valueFrom": {"secretKeyRef": {"name": secret, "key": f"client-{key}"}}}
+            for key in ("id", "secret")]
 
 
 def _resources(memory: str, cpu: str = "100m") -> Values:
@@ -111,7 +133,10 @@ def keycloak(p: Platform, c: Component) -> Values:
     ]
     return {
         "fullnameOverride": _service(c).name.removesuffix("-http"),  # keycloakx names the Service <fullname>-http
-        "command": ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", "--hostname-strict=false"],
+        # The frontend URL is the HTTPS ingress host, so every token's issuer is that URL; requests from pods to the
+        # Service get back-channel endpoints (token, certs, userinfo) on the Service address (hostname v2).
+        "command": ["/opt/keycloak/bin/kc.sh", "start", "--http-port=8080", f"--hostname={p.web_ui('keycloak').url}",
+                    "--hostname-backchannel-dynamic=true"],
         "http": {"relativePath": "/"},
         "proxy": {"enabled": True, "mode": "xforwarded"},
         "database": {"vendor": "postgres", "hostname": db.service.host, "port": db.service.port, "database": db.database,
@@ -243,6 +268,8 @@ def trino(p: Platform, c: Component) -> Values:
     ]) + "\n"
     env = [{"name": "S3_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "access-key"}}},
            {"name": "S3_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "secret-key"}}}]
+    oidc = _trino_oidc(p)
+    env += oidc.get("env", [])
     return {
         "fullnameOverride": _service(c).name,
         "server": {"workers": t.workers, "config": {"query": {"maxMemory": t.query_max_memory}}},
@@ -251,8 +278,43 @@ def trino(p: Platform, c: Component) -> Values:
         "worker": {"jvm": {"maxHeapSize": None, "maxHeapPercent": 75},
                    "resources": _resources(t.worker.memory, t.worker.cpu)},
         "catalogs": {lake.catalog: catalog},
+        **({"additionalConfigProperties": oidc["properties"]} if oidc else {}),
         "env": env,
         **_trino_metrics(p),
+    }
+
+
+def _trino_oidc(p: Platform) -> Values:
+    """OAuth 2.0 login of the web UI against the realm (config.properties lines and the env they read).
+
+    Only the web UI authenticates: Airflow and Metabase keep reaching the client API inside the cluster over
+    HTTP, where Trino refuses authentication anyway. Trino requires HTTPS for OAuth 2.0, which the ingress
+    terminates (http-server.process-forwarded), and a shared secret for internal communication once any
+    authentication is on. The issuer is the frontend URL tokens carry; discovery is off because that URL is not
+    reachable from pods, so the token and key endpoints name the Keycloak Service."""
+    oidc = _oidc(p, "trino")
+    if oidc is None:
+        return {}
+    _client, secret, backchannel = oidc
+    shared = _secret(p, "trino", TRINO_SHARED_SECRET_PATH)
+    prefix = "http-server.authentication.oauth2"
+    return {
+        "properties": [
+            "web-ui.authentication.type=oauth2",
+            "http-server.process-forwarded=true",
+            "internal-communication.shared-secret=${ENV:TRINO_INTERNAL_SHARED_SECRET}",
+            f"{prefix}.issuer={p.issuer}",
+            f"{prefix}.oidc.discovery=false",
+            f"{prefix}.auth-url={p.issuer}/protocol/openid-connect/auth",
+            f"{prefix}.token-url={backchannel}/protocol/openid-connect/token",
+            f"{prefix}.jwks-url={backchannel}/protocol/openid-connect/certs",
+            f"{prefix}.userinfo-url={backchannel}/protocol/openid-connect/userinfo",
+            f"{prefix}.client-id=${{ENV:TRINO_OIDC_CLIENT_ID}}",
+            f"{prefix}.client-secret=${{ENV:TRINO_OIDC_CLIENT_SECRET}}",
+            f"{prefix}.principal-field=preferred_username",
+        ],
+        "env": [*_oidc_env(secret, "TRINO_OIDC"),
+                {"name": "TRINO_INTERNAL_SHARED_SECRET", "valueFrom": {"secretKeyRef": {"name": shared, "key": "shared-secret"}}}],
     }
 
 
@@ -290,9 +352,16 @@ def airflow(p: Platform, c: Component) -> Values:
         "createUserJob": {"enabled": False},  # its default user has a literal password; log in through Keycloak
         "statsd": {"enabled": prometheus(p)},  # the StatsD exporter's statsd-scrape port (ServiceMonitor airflow-statsd)
     }
-    connections = _airflow_connections(p)
-    if connections:
-        values["env"] = connections
+    env = _airflow_connections(p)
+    if env:
+        values["env"] = env
+    oidc = _oidc(p, "airflow")
+    if oidc is not None:
+        _client, secret, backchannel = oidc
+        # The chart's `env` takes literal values only; Secret-fed variables go through its `secret` list.
+        values["secret"] = [{"envName": f"AIRFLOW_OIDC_CLIENT_{key.upper()}", "secretName": secret, "secretKey": f"client-{key}"}
+                            for key in ("id", "secret")]
+        values["apiServer"] = {"apiServerConfig": _airflow_webserver_config(p, backchannel)}
     if a.dags:
         git = a.dags.git
         sync: Values = {"enabled": True, "repo": git.url, "branch": git.branch, "subPath": git.path}
@@ -300,6 +369,38 @@ def airflow(p: Platform, c: Component) -> Values:
             sync["sshKeySecret"] = _secret(p, "airflow", git.auth.removeprefix("vault:").split("#")[0])
         values["dags"] = {"gitSync": sync}
     return values
+
+
+def _airflow_webserver_config(p: Platform, backchannel: str) -> str:
+    """webserver_config.py of the FAB auth manager (the chart's default in Airflow 3): OAuth against the realm.
+    Browsers go to the frontend issuer; the API server calls the token, key and userinfo endpoints on the
+    Keycloak Service. Members of the admin group become Admin, everyone else Viewer, at every login."""
+    return "\n".join([
+        "import os",
+        "",
+        "from flask_appbuilder.security.manager import AUTH_OAUTH",
+        "",
+        "AUTH_TYPE = AUTH_OAUTH",
+        "AUTH_USER_REGISTRATION = True",
+        'AUTH_USER_REGISTRATION_ROLE = "Viewer"',
+        "AUTH_ROLES_SYNC_AT_LOGIN = True",
+        f'AUTH_ROLES_MAPPING = {{{json.dumps(_admin_group(p))}: ["Admin"]}}',  # FAB's keycloak provider reads the groups claim
+        "OAUTH_PROVIDERS = [{",
+        '    "name": "keycloak",',
+        '    "icon": "fa-key",',
+        '    "token_key": "access_token",',
+        '    "remote_app": {',
+        '        "client_id": os.environ["AIRFLOW_OIDC_CLIENT_ID"],',
+        '        "client_secret": os.environ["AIRFLOW_OIDC_CLIENT_SECRET"],',
+        f'        "api_base_url": "{backchannel}/protocol/",  # FAB asks for openid-connect/userinfo below it',
+        f'        "access_token_url": "{backchannel}/protocol/openid-connect/token",',
+        f'        "authorize_url": "{p.issuer}/protocol/openid-connect/auth",',
+        f'        "jwks_uri": "{backchannel}/protocol/openid-connect/certs",',
+        '        "client_kwargs": {"scope": "openid email profile"},',
+        "    },",
+        "}]",
+        "",
+    ])
 
 
 def _airflow_connections(p: Platform) -> list[Values]:
@@ -357,9 +458,8 @@ def _grafana_oidc(p: Platform) -> Values:
     if oidc is None:
         return {}
     client, secret, issuer = oidc
-    realm = p.spec.identity.keycloak.realm
-    browser = f"http://keycloak.{p.spec.cluster.ingress.domain}/realms/{realm}/protocol/openid-connect"
-    admins = p.spec.identity.keycloak.groups[0] if p.spec.identity.keycloak.groups else "platform-admins"
+    browser = f"{p.issuer}/protocol/openid-connect"
+    admins = _admin_group(p)
     return {
         "grafana.ini": {
             "server": {"root_url": client.web_origins[0]},

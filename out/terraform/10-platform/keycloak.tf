@@ -101,8 +101,17 @@ resource "keycloak_openid_client" "grafana" {
   enabled               = true
   access_type           = "CONFIDENTIAL"
   standard_flow_enabled = true
-  valid_redirect_uris   = ["http://grafana.konoha.local/login/generic_oauth"]
-  web_origins           = ["http://grafana.konoha.local"]
+  valid_redirect_uris   = ["https://grafana.konoha.local/login/generic_oauth"]
+  web_origins           = ["https://grafana.konoha.local"]
+}
+
+# A "groups" claim with the user's group names: the applications map the admin group to their admin role.
+resource "keycloak_openid_group_membership_protocol_mapper" "grafana_groups" {
+  realm_id   = keycloak_realm.this.id
+  client_id  = keycloak_openid_client.grafana.id
+  name       = "groups"
+  claim_name = "groups"
+  full_path  = false
 }
 
 # The client secret Keycloak generated, for the application to read from Vault.
@@ -122,8 +131,17 @@ resource "keycloak_openid_client" "minio_console" {
   enabled               = true
   access_type           = "CONFIDENTIAL"
   standard_flow_enabled = true
-  valid_redirect_uris   = ["http://minio-console.konoha.local/oauth_callback"]
-  web_origins           = ["http://minio-console.konoha.local"]
+  valid_redirect_uris   = ["https://minio-console.konoha.local/oauth_callback"]
+  web_origins           = ["https://minio-console.konoha.local"]
+}
+
+# A "groups" claim with the user's group names: the applications map the admin group to their admin role.
+resource "keycloak_openid_group_membership_protocol_mapper" "minio_console_groups" {
+  realm_id   = keycloak_realm.this.id
+  client_id  = keycloak_openid_client.minio_console.id
+  name       = "groups"
+  claim_name = "groups"
+  full_path  = false
 }
 
 # The client secret Keycloak generated, for the application to read from Vault.
@@ -133,5 +151,65 @@ resource "vault_kv_secret_v2" "oidc_minio_console" {
   data_json = jsonencode({
     "client-id"     = keycloak_openid_client.minio_console.client_id
     "client-secret" = keycloak_openid_client.minio_console.client_secret
+  })
+}
+
+resource "keycloak_openid_client" "trino" {
+  realm_id              = keycloak_realm.this.id
+  client_id             = "trino"
+  name                  = "Trino web UI"
+  enabled               = true
+  access_type           = "CONFIDENTIAL"
+  standard_flow_enabled = true
+  valid_redirect_uris   = ["https://trino.konoha.local/oauth2/callback"]
+  web_origins           = ["https://trino.konoha.local"]
+}
+
+# A "groups" claim with the user's group names: the applications map the admin group to their admin role.
+resource "keycloak_openid_group_membership_protocol_mapper" "trino_groups" {
+  realm_id   = keycloak_realm.this.id
+  client_id  = keycloak_openid_client.trino.id
+  name       = "groups"
+  claim_name = "groups"
+  full_path  = false
+}
+
+# The client secret Keycloak generated, for the application to read from Vault.
+resource "vault_kv_secret_v2" "oidc_trino" {
+  mount = vault_mount.kv.path
+  name  = "oidc/trino"
+  data_json = jsonencode({
+    "client-id"     = keycloak_openid_client.trino.client_id
+    "client-secret" = keycloak_openid_client.trino.client_secret
+  })
+}
+
+resource "keycloak_openid_client" "airflow" {
+  realm_id              = keycloak_realm.this.id
+  client_id             = "airflow"
+  name                  = "Airflow"
+  enabled               = true
+  access_type           = "CONFIDENTIAL"
+  standard_flow_enabled = true
+  valid_redirect_uris   = ["https://airflow.konoha.local/auth/oauth-authorized/keycloak"]
+  web_origins           = ["https://airflow.konoha.local"]
+}
+
+# A "groups" claim with the user's group names: the applications map the admin group to their admin role.
+resource "keycloak_openid_group_membership_protocol_mapper" "airflow_groups" {
+  realm_id   = keycloak_realm.this.id
+  client_id  = keycloak_openid_client.airflow.id
+  name       = "groups"
+  claim_name = "groups"
+  full_path  = false
+}
+
+# The client secret Keycloak generated, for the application to read from Vault.
+resource "vault_kv_secret_v2" "oidc_airflow" {
+  mount = vault_mount.kv.path
+  name  = "oidc/airflow"
+  data_json = jsonencode({
+    "client-id"     = keycloak_openid_client.airflow.client_id
+    "client-secret" = keycloak_openid_client.airflow.client_secret
   })
 }

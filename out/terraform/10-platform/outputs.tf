@@ -40,6 +40,7 @@ output "generated_secrets" {
     vault_kv_secret_v2.generated_minio_users_kafka_connect.name,
     vault_kv_secret_v2.generated_minio_users_kyuubi.name,
     vault_kv_secret_v2.generated_minio_users_trino.name,
+    vault_kv_secret_v2.generated_trino_internal_communication.name,
   ]
 }
 
@@ -53,5 +54,7 @@ output "keycloak_clients" {
   value = {
     "grafana"       = vault_kv_secret_v2.oidc_grafana.name
     "minio-console" = vault_kv_secret_v2.oidc_minio_console.name
+    "trino"         = vault_kv_secret_v2.oidc_trino.name
+    "airflow"       = vault_kv_secret_v2.oidc_airflow.name
   }
 }

@@ -181,3 +181,17 @@ resource "vault_kv_secret_v2" "generated_minio_users_trino" {
     "secret-key" = random_password.minio_users_trino["secret-key"].result
   })
 }
+
+resource "random_password" "trino_internal_communication" {
+  for_each = toset(["shared-secret"])
+  length   = 32
+  special  = false
+}
+
+resource "vault_kv_secret_v2" "generated_trino_internal_communication" {
+  mount = vault_mount.kv.path
+  name  = "trino/internal-communication"
+  data_json = jsonencode({
+    "shared-secret" = random_password.trino_internal_communication["shared-secret"].result
+  })
+}

@@ -22,7 +22,7 @@ resource "vault_kubernetes_auth_backend_config" "kubernetes" {
   kubernetes_host = var.kubernetes_host
 }
 
-# konoha-airflow: read-only access to 2 KV path(s), for service account(s)
+# konoha-airflow: read-only access to 3 KV path(s), for service account(s)
 # airflow-vault in namespace konoha-orchestration.
 resource "vault_policy" "airflow" {
   name   = "konoha-airflow"
@@ -32,6 +32,10 @@ resource "vault_policy" "airflow" {
     }
 
     path "konoha/data/databases/airflow" {
+      capabilities = ["read"]
+    }
+
+    path "konoha/data/oidc/airflow" {
       capabilities = ["read"]
     }
   EOT
@@ -218,12 +222,20 @@ resource "vault_kubernetes_auth_backend_role" "minio" {
   audience                         = "vault"
 }
 
-# konoha-trino: read-only access to 1 KV path(s), for service account(s)
+# konoha-trino: read-only access to 3 KV path(s), for service account(s)
 # trino-vault in namespace konoha-access.
 resource "vault_policy" "trino" {
   name   = "konoha-trino"
   policy = <<-EOT
     path "konoha/data/minio/users/trino" {
+      capabilities = ["read"]
+    }
+
+    path "konoha/data/oidc/trino" {
+      capabilities = ["read"]
+    }
+
+    path "konoha/data/trino/internal-communication" {
       capabilities = ["read"]
     }
   EOT
