@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference spec, a CLI runner, and paths to upstream data."""
+"""Shared fixtures: the reference spec, its resolved platform and artifacts, a CLI runner, and paths to upstream data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.pipeline import compile_platform
+from konoha_gen.resolve import Platform
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "konoha.yaml"
+
+
+@pytest.fixture(scope="session")
+def platform() -> Platform:
+    """The reference spec, resolved once (Platform is immutable)."""
+    return compile_platform(SPEC)
+
+
+@pytest.fixture(scope="session")
+def artifacts(platform: Platform) -> list[Artifact]:
+    """What the reference spec compiles to (Artifacts are immutable; tests edit copies)."""
+    return emit_all(platform)
 
 
 @pytest.fixture

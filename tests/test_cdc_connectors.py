@@ -22,16 +22,6 @@ from tests.conftest import SPEC, shared_dir
 from tests.helpers import edit_spec
 
 
-@pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
-
-
-@pytest.fixture(scope="module")
-def artifacts(platform: Platform) -> list[Artifact]:
-    return emit_all(platform)
-
-
 def _by_path(artifacts: list[Artifact]) -> dict[str, Artifact]:
     return {a.path: a for a in artifacts}
 

@@ -23,16 +23,6 @@ CONSUMERS = ("spark/etl.spark-defaults.conf", "spark/small.spark-defaults.conf",
              "connectors/shop.iceberg-sink.json", "connectors/billing.iceberg-sink.json")
 
 
-@pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
-
-
-@pytest.fixture(scope="module")
-def artifacts(platform: Platform) -> list[Artifact]:
-    return emit_all(platform)
-
-
 def _files(artifacts: list[Artifact]) -> dict[str, str]:
     return {a.path: a.content for a in artifacts}
 

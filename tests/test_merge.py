@@ -14,14 +14,7 @@ import yaml
 
 from konoha_gen.emit import emit_all
 from konoha_gen.emit.merge import SCHEDULE, merge_statement, script
-from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolve import CdcTable, Platform
-from tests.conftest import SPEC
-
-
-@pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
 
 
 def _table(platform: Platform, source: str, table: str) -> CdcTable:

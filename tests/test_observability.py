@@ -23,16 +23,6 @@ DASHBOARDS = "platform/monitoring/dashboards.yaml"
 DATA = Path(observability.__file__).resolve().parent.parent / "data"
 
 
-@pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
-
-
-@pytest.fixture(scope="module")
-def artifacts(platform: Platform) -> list[Artifact]:
-    return emit_all(platform)
-
-
 def _docs(artifacts: list[Artifact], path: str) -> list[dict[str, Any]]:
     found = [a for a in artifacts if a.path == path]
     return [d for d in yaml.safe_load_all(found[0].content) if d] if found else []

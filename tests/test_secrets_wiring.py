@@ -18,21 +18,10 @@ from konoha_gen.check.secret_scan import scan
 from konoha_gen.check.terraform import granted_reads, vault_roles_and_policies
 from konoha_gen.check.wiring import check as wiring
 from konoha_gen.cli import main
-from konoha_gen.emit import Artifact, emit_all
-from konoha_gen.pipeline import compile_platform
+from konoha_gen.emit import Artifact
 from konoha_gen.resolve import Platform
 from tests.conftest import SPEC, shared_dir
 from tests.helpers import edit_spec
-
-
-@pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
-
-
-@pytest.fixture(scope="module")
-def artifacts(platform: Platform) -> list[Artifact]:
-    return emit_all(platform)
 
 
 def _replace(artifacts: list[Artifact], path: str, content: str) -> list[Artifact]:

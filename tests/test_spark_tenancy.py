@@ -18,13 +18,8 @@ from tests.helpers import edit_spec
 
 
 @pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
-
-
-@pytest.fixture(scope="module")
-def files(platform: Platform) -> dict[str, str]:
-    return {a.path: a.content for a in emit_all(platform)}
+def files(artifacts: list[Artifact]) -> dict[str, str]:
+    return {a.path: a.content for a in artifacts}
 
 
 def _values(files: dict[str, str], release: str) -> dict[str, Any]:

@@ -5,25 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import hcl2
-import pytest
 import yaml
 
 from konoha_gen.check import run_checks
 from konoha_gen.check.endpoints import check as endpoints
-from konoha_gen.emit import Artifact, emit_all
-from konoha_gen.pipeline import compile_platform
+from konoha_gen.emit import Artifact
 from konoha_gen.resolve import Platform
-from tests.conftest import SPEC
-
-
-@pytest.fixture(scope="module")
-def platform() -> Platform:
-    return compile_platform(SPEC)
-
-
-@pytest.fixture(scope="module")
-def artifacts(platform: Platform) -> list[Artifact]:
-    return emit_all(platform)
 
 
 def _files(artifacts: list[Artifact]) -> dict[str, str]:
