@@ -22,9 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from konoha_gen.check.k8s import is_kubernetes_file, load_documents
+from konoha_gen.check.k8s import kubernetes_objects
 from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
 from konoha_gen.keys import CONNECTOR_CLASSES
@@ -63,24 +61,21 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
     connectors: list[Connector] = []
     topics: dict[tuple[str, str], set[str]] = {}
     statics: dict[tuple[str, str], str] = {}  # (namespace, Secret) -> Vault path under the mount
-    for artifact in artifacts:
-        if not is_kubernetes_file(artifact.path):
-            continue
-        for doc in _documents(artifact):
-            meta, spec, kind = doc.get("metadata") or {}, doc.get("spec") or {}, doc.get("kind")
-            namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
-            labels = meta.get("labels") or {}
-            if kind == "KafkaConnect":
-                clusters[(namespace, name)] = _connect_cluster(namespace, name, meta, spec)
-            elif kind == "KafkaConnector":
-                connectors.append(Connector(artifact.path, namespace, name, str(labels.get("strimzi.io/cluster", "")),
-                                            str(spec.get("class", "")), int(spec.get("tasksMax", 1)),
-                                            {str(k): str(v) for k, v in (spec.get("config") or {}).items()}))
-            elif kind == "KafkaTopic":
-                topics.setdefault((namespace, str(labels.get("strimzi.io/cluster", ""))), set()).add(
-                    str(spec.get("topicName", name)))
-            elif kind == "VaultStaticSecret":
-                statics[(namespace, spec["destination"]["name"])] = spec["path"]
+    for artifact, doc in kubernetes_objects(artifacts):
+        meta, spec, kind = doc.get("metadata") or {}, doc.get("spec") or {}, doc.get("kind")
+        namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        labels = meta.get("labels") or {}
+        if kind == "KafkaConnect":
+            clusters[(namespace, name)] = _connect_cluster(namespace, name, meta, spec)
+        elif kind == "KafkaConnector":
+            connectors.append(Connector(artifact.path, namespace, name, str(labels.get("strimzi.io/cluster", "")),
+                                        str(spec.get("class", "")), int(spec.get("tasksMax", 1)),
+                                        {str(k): str(v) for k, v in (spec.get("config") or {}).items()}))
+        elif kind == "KafkaTopic":
+            topics.setdefault((namespace, str(labels.get("strimzi.io/cluster", ""))), set()).add(
+                str(spec.get("topicName", name)))
+        elif kind == "VaultStaticSecret":
+            statics[(namespace, spec["destination"]["name"])] = spec["path"]
     keys = {entry.path: set(entry.keys) for entry in platform.secrets}
     problems = _rest_bodies(artifacts, connectors)
     written: set[str] = set()
@@ -113,14 +108,6 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
 
 def _problem(connector: Connector, message: str) -> OutputProblem:
     return OutputProblem(connector.path, message, CHECK)
-
-
-def _documents(artifact: Artifact) -> Iterator[dict[str, Any]]:
-    try:
-        documents = load_documents(artifact.content)
-    except yaml.YAMLError:
-        return  # the structure check reports it
-    yield from (doc for doc in documents if isinstance(doc, dict))
 
 
 def _connect_cluster(namespace: str, name: str, meta: dict[str, Any], spec: dict[str, Any]) -> ConnectCluster:

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from konoha_gen.check.k8s import is_kubernetes_file, load_documents
+from konoha_gen.check.k8s import is_kubernetes_file, kubernetes_objects, load_documents
 from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolve import Platform
@@ -165,36 +165,27 @@ def _services(artifacts: list[Artifact]) -> dict[tuple[str, str], Produced]:
     def add(name: str, namespace: str, ports: tuple[int, ...], by: str) -> None:
         services[(name, namespace)] = Produced(ports, by)
 
-    for artifact in artifacts:
-        if not is_kubernetes_file(artifact.path):
-            continue
-        try:
-            documents = load_documents(artifact.content)
-        except yaml.YAMLError:
-            continue  # the structure check reports it
-        for doc in documents:
-            if not isinstance(doc, dict):
-                continue
-            meta, spec, kind = doc.get("metadata") or {}, doc.get("spec") or {}, doc.get("kind")
-            name, namespace = str(meta.get("name", "")), str(meta.get("namespace", ""))
-            if kind == "Service":
-                add(name, namespace, tuple(int(p["port"]) for p in spec.get("ports", [])), artifact.path)
-            elif kind == "Kafka":
-                add(f"{name}-kafka-bootstrap", namespace, tuple(int(li["port"]) for li in spec["kafka"]["listeners"]), artifact.path)
-            elif kind == "KafkaConnect":
-                add(f"{name}-connect-api", namespace, (8083,), artifact.path)
-            elif kind == "Cluster" and str(doc.get("apiVersion", "")).startswith("postgresql.cnpg.io/"):
-                for suffix in ("rw", "ro", "r"):
-                    add(f"{name}-{suffix}", namespace, (5432,), artifact.path)
-            elif kind == "HelmRelease":
-                chart = _chart_name(spec)
-                release = str(spec.get("releaseName", name))
-                values_path = str(PurePosixPath(artifact.path).parent / f"values-{release}.yaml")
-                values_file = by_path.get(values_path)
-                values: dict[str, Any] = (load_documents(values_file.content) or [{}])[0] or {} if values_file else {}
-                if chart in CHART_SERVICES:
-                    for service, ports in CHART_SERVICES[chart](release, values):
-                        add(service, namespace, ports, values_path if values_file else artifact.path)
+    for artifact, doc in kubernetes_objects(artifacts):
+        meta, spec, kind = doc.get("metadata") or {}, doc.get("spec") or {}, doc.get("kind")
+        name, namespace = str(meta.get("name", "")), str(meta.get("namespace", ""))
+        if kind == "Service":
+            add(name, namespace, tuple(int(p["port"]) for p in spec.get("ports", [])), artifact.path)
+        elif kind == "Kafka":
+            add(f"{name}-kafka-bootstrap", namespace, tuple(int(li["port"]) for li in spec["kafka"]["listeners"]), artifact.path)
+        elif kind == "KafkaConnect":
+            add(f"{name}-connect-api", namespace, (8083,), artifact.path)
+        elif kind == "Cluster" and str(doc.get("apiVersion", "")).startswith("postgresql.cnpg.io/"):
+            for suffix in ("rw", "ro", "r"):
+                add(f"{name}-{suffix}", namespace, (5432,), artifact.path)
+        elif kind == "HelmRelease":
+            chart = _chart_name(spec)
+            release = str(spec.get("releaseName", name))
+            values_path = str(PurePosixPath(artifact.path).parent / f"values-{release}.yaml")
+            values_file = by_path.get(values_path)
+            values: dict[str, Any] = (load_documents(values_file.content) or [{}])[0] or {} if values_file else {}
+            if chart in CHART_SERVICES:
+                for service, ports in CHART_SERVICES[chart](release, values):
+                    add(service, namespace, ports, values_path if values_file else artifact.path)
     return services
 
 

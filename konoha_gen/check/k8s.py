@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -16,6 +16,8 @@ from typing import Any
 import jsonschema
 import yaml
 from referencing import Registry, Resource
+
+from konoha_gen.emit import Artifact
 
 CHECK = "schema"
 _GROUP_PREFIX = re.compile(r"^([^./]*)(?:\.[^/]*)?/")
@@ -121,6 +123,19 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 def load_documents(text: str) -> tuple[Any, ...]:
     """The YAML documents of a text, parsed once per content (the checks share it)."""
     return tuple(yaml.load_all(text, Loader=_Loader))
+
+
+def kubernetes_objects(artifacts: Iterable[Artifact]) -> Iterator[tuple[Artifact, dict[str, Any]]]:
+    """(artifact, object) for every mapping document of every Kubernetes file. A file that does not parse
+    is skipped: the structure check reports it."""
+    for artifact in artifacts:
+        if not is_kubernetes_file(artifact.path):
+            continue
+        try:
+            documents = load_documents(artifact.content)
+        except yaml.YAMLError:
+            continue
+        yield from ((artifact, doc) for doc in documents if isinstance(doc, dict))
 
 
 def validate_text(path: str, text: str, schemas: SchemaSet) -> list[DocumentProblem]:

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
-from konoha_gen.check.k8s import is_kubernetes_file, load_documents
+from konoha_gen.check.k8s import kubernetes_objects, load_documents
 from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolve import Platform
@@ -80,16 +78,7 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
 
 
 def _documents(artifacts: list[Artifact]) -> Iterator[_Doc]:
-    for artifact in artifacts:
-        if not is_kubernetes_file(artifact.path):
-            continue
-        try:
-            documents = load_documents(artifact.content)
-        except yaml.YAMLError:
-            continue  # the structure check reports it
-        for doc in documents:
-            if isinstance(doc, dict):
-                yield _Doc(artifact.path, doc)
+    return (_Doc(artifact.path, doc) for artifact, doc in kubernetes_objects(artifacts))
 
 
 def _check_metrics_configs(docs: list[_Doc]) -> list[OutputProblem]:
