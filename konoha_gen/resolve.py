@@ -23,7 +23,7 @@ from konoha_gen.model import PlatformDocument
 from konoha_gen.model.common import split_vault_ref
 from konoha_gen.model.credentials import credential_fields
 from konoha_gen.model.platform import PlatformSpec
-from konoha_gen.model.streaming import DEFAULT_PORTS
+from konoha_gen.model.streaming import DEFAULT_PORTS, PluginArtifact
 
 #: Layers in the order Flux applies them (issue: GitOps delivery).
 LAYERS = ("operators", "security", "storage", "metastore", "streaming", "compute", "access", "orchestration",
@@ -658,13 +658,13 @@ class _Resolver:
 
     def _connect_plugins(self) -> tuple[ConnectPlugin, ...]:
         """Exactly the plugins the sources need, each from the spec's artifact override or the catalogue."""
-        connect = self.spec.streaming.connect
+        overrides: dict[str, PluginArtifact] = {str(k): v for k, v in self.spec.streaming.connect.artifacts.items()}
         engines = sorted({source.engine for source in self.spec.streaming.sources})
         wanted = [f"debezium-{engine}" for engine in engines] + (["iceberg-sink"] if engines else [])
         plugins = []
         for name in wanted:
             pinned = CONNECT_PLUGINS[name]
-            override = connect.artifacts.get(name)  # type: ignore[call-overload]
+            override = overrides.get(name)
             url = override.url if override else pinned.url(self.spec.versions)
             sha512 = override.sha512 if override else pinned.sha512
             if url is None:
