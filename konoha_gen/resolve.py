@@ -281,6 +281,13 @@ class Platform:
     oidc_clients: tuple[OidcClient, ...] = ()
     web_uis: tuple[WebUi, ...] = ()
 
+    @property
+    def platform_sql_server(self) -> KyuubiServer | None:
+        """The Kyuubi server the platform's own SQL runs through (lakehouse namespaces, upsert MERGEs without a
+        writing tenant): the first SERVER-share server (one long-lived engine), else the first server."""
+        candidates = [k for k in self.kyuubi if k.share_level == "SERVER"] or list(self.kyuubi)
+        return candidates[0] if candidates else None
+
     def web_ui(self, component: str) -> WebUi:
         return next(w for w in self.web_uis if w.component == component)
 
@@ -733,8 +740,8 @@ class _Resolver:
                               "(the Iceberg sink only appends)", "enable spec.compute.kyuubi with a server, or set upsert: false")
             return None
         writers = [t.kyuubi for t in self.spec.tenants if namespace in t.writes and t.kyuubi]
-        shared = [k.name for k in platform.kyuubi if k.share_level == "SERVER"]
-        return (writers or shared or [platform.kyuubi[0].name])[0]
+        shared = platform.platform_sql_server
+        return writers[0] if writers else (shared.name if shared else None)
 
     @staticmethod
     def _tables(source: str, namespace: str, upsert: bool, tables: list[str], keys: dict[str, list[str]],

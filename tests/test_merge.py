@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -14,7 +15,10 @@ import yaml
 
 from konoha_gen.emit import emit_all
 from konoha_gen.emit.merge import SCHEDULE, merge_statement, script
+from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolve import CdcTable, Platform
+from tests.conftest import SPEC
+from tests.helpers import edit_spec
 
 
 def _table(platform: Platform, source: str, table: str) -> CdcTable:
@@ -142,7 +146,7 @@ def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platfor
     files = {a.path: a for a in emit_all(platform)}
     docs = list(yaml.safe_load_all(files["platform/kyuubi/manifests.yaml"].content))
     jobs = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CronJob"}
-    maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+    maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("cdc-merge-")}
     assert sorted(jobs) == sorted(maps) == ["cdc-merge-billing", "cdc-merge-shop"]
     batch = next(k for k in platform.kyuubi if k.name == "batch")  # the tenant writing 'raw' uses it
     for source in platform.sources:
@@ -152,3 +156,25 @@ def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platfor
         container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
         assert f"jdbc:kyuubi://{batch.service.host}:{batch.service.port}/" in container["command"]
         assert maps[f"cdc-merge-{source.name}"]["data"]["merge.sql"] == script(platform, source)
+
+
+def test_a_job_creates_the_lakehouse_namespaces_and_a_change_makes_a_new_job(platform: Platform, tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all({a.path: a for a in emit_all(platform)}["platform/kyuubi/manifests.yaml"].content))
+    jobs = [d for d in docs if d["kind"] == "Job"]
+    assert len(jobs) == 1 and jobs[0]["metadata"]["name"].startswith("lakehouse-namespaces-")
+    sql = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == jobs[0]["metadata"]["name"])["data"]
+    assert [line for line in sql["namespaces.sql"].splitlines() if not line.startswith("--")] == [
+        "CREATE NAMESPACE IF NOT EXISTS iceberg.raw;", "CREATE NAMESPACE IF NOT EXISTS iceberg.staging;",
+        "CREATE NAMESPACE IF NOT EXISTS iceberg.marts;"]
+    command = jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert platform.platform_sql_server is not None and platform.platform_sql_server.name == "batch"
+    assert f"jdbc:kyuubi://{platform.platform_sql_server.service.address}/" in command
+
+    def more(spec: Any) -> None:
+        spec["spec"]["lakehouse"]["namespaces"].append("sandbox")
+    path = tmp_path / "konoha.yaml"
+    path.write_text(edit_spec(SPEC.read_text(), more))
+    changed = compile_platform(path)
+    other = [d for d in yaml.safe_load_all({a.path: a for a in emit_all(changed)}["platform/kyuubi/manifests.yaml"].content)
+             if d["kind"] == "Job"]
+    assert other[0]["metadata"]["name"] != jobs[0]["metadata"]["name"]  # a Job's template is immutable: a new Job

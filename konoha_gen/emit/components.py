@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from konoha_gen.emit import Artifact, ingress, merge, strimzi, vso
+from konoha_gen.emit import Artifact, ingress, kyuubi_sql, merge, strimzi, vso
 from konoha_gen.emit.flux import FLUX_NAMESPACE
 from konoha_gen.emit.kube import Doc, dump, kustomization, obj
 from konoha_gen.emit.values import BUILDERS, Values, kyuubi
@@ -53,8 +53,8 @@ def _folder(platform: Platform, component: Component) -> list[Artifact]:
     for release in charts:
         files.append(Artifact(f"{folder}/{release.values_file}", dump(release.values)))
         files.append(Artifact(f"{folder}/helmrelease-{release.name}.yaml", dump(_helm_release(platform, component, release))))
-    manifests = [*_database(platform, component), *strimzi.manifests(platform, component), *merge.manifests(platform, component),
-                 *ingress.manifests(platform, component)]
+    manifests = [*_database(platform, component), *strimzi.manifests(platform, component), *kyuubi_sql.manifests(platform, component),
+                 *merge.manifests(platform, component), *ingress.manifests(platform, component)]
     if manifests:
         files.append(Artifact(f"{folder}/manifests.yaml", dump(*manifests)))
     vault = vso.objects(platform, component)

@@ -31,13 +31,12 @@ the primary key), compared as a struct.
 
 from __future__ import annotations
 
-from konoha_gen.catalog import pinned
 from konoha_gen.emit.kube import Doc, obj
+from konoha_gen.emit.kyuubi_sql import beeline_job
 from konoha_gen.resolve import CdcSource, CdcTable, Component, Platform
 
 #: How often each source's MERGE runs; the sink commits every 5 minutes (iceberg.control.commit.interval-ms default).
 SCHEDULE = "*/15 * * * *"
-SQL_DIR = "/opt/konoha/sql"
 
 
 def _key(table: CdcTable, alias: str) -> list[str]:
@@ -98,23 +97,12 @@ def manifests(platform: Platform, component: Component) -> list[Doc]:
     if component.name != "kyuubi":
         return []
     servers = {k.name: k for k in platform.kyuubi}
-    image = f"apache/kyuubi:{pinned('kyuubi', platform.spec.versions).removeprefix('v')}"  # the chart's own default tag
     documents: list[Doc] = []
     for source in upserting(platform):
         name = f"cdc-merge-{source.name}"
-        server = servers[source.merge_server or ""]
         documents.append(obj("v1", "ConfigMap", name, component.namespace, component="kyuubi", platform=platform,
                              data={"merge.sql": script(platform, source)}))
-        container = {
-            "name": "merge", "image": image,
-            "command": ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", name,
-                        "--silent=true", "-f", f"{SQL_DIR}/merge.sql"],
-            "volumeMounts": [{"name": "sql", "mountPath": SQL_DIR, "readOnly": True}],
-            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
-            "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
-        }
-        job = {"backoffLimit": 0, "activeDeadlineSeconds": 3600, "template": {"spec": {
-            "restartPolicy": "Never", "containers": [container], "volumes": [{"name": "sql", "configMap": {"name": name}}]}}}
+        job = beeline_job(platform, servers[source.merge_server or ""], name, "merge.sql", backoff=0)
         documents.append(obj("batch/v1", "CronJob", name, component.namespace, component="kyuubi", platform=platform,
                              spec={"schedule": SCHEDULE, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
                                    "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": job}}))
