@@ -87,3 +87,8 @@ def test_dbt_targets_use_the_profile_of_the_tenant_writing_their_schema(tmp_path
     assert "server_side_parameters" not in alone["dbt/profiles.yml"]
     assert "FileSessionConfAdvisor" not in alone["spark/kyuubi-batch.kyuubi-defaults.conf"]
     assert "tenants/" not in alone["platform/kyuubi/vault.yaml"]
+
+
+def test_kyuubi_runs_the_image_variant_that_carries_spark(platform: Platform, files: dict[str, str]) -> None:
+    for server in platform.kyuubi:  # spark-submit runs in the Kyuubi pod; the plain image has no SPARK_HOME
+        assert _values(files, server.release)["image"] == {"tag": "1.12.0-spark"}
