@@ -76,6 +76,11 @@ def pinned(component: str, overrides: dict[str, str]) -> str:
     return overrides.get(component, CATALOG[component].version)
 
 
+def image_tag(component: str, overrides: dict[str, str]) -> str:
+    """The application's image tag for the pinned version (git-tag charts such as Kyuubi's pin `v<version>`)."""
+    return pinned(component, overrides).removeprefix("v")
+
+
 @dataclass(frozen=True)
 class PinnedPlugin:
     """A Kafka Connect plugin archive the Connect image is built with (Strimzi `spec.build.plugins`)."""

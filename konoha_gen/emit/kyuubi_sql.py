@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from konoha_gen.catalog import pinned
+from konoha_gen.catalog import image_tag
 from konoha_gen.emit.kube import Doc, obj
 from konoha_gen.resolve import Component, KyuubiServer, Platform
 
@@ -18,7 +18,7 @@ SQL_DIR = "/opt/konoha/sql"
 
 def beeline_job(platform: Platform, server: KyuubiServer, name: str, file: str, *, backoff: int) -> Doc:
     """A Job spec running SQL file `file` of ConfigMap `name` through `server`'s thrift port as user `name`."""
-    image = f"apache/kyuubi:{pinned('kyuubi', platform.spec.versions).removeprefix('v')}"  # the chart's own default tag
+    image = f"apache/kyuubi:{image_tag('kyuubi', platform.spec.versions)}"  # the chart's own default tag
     container = {
         "name": "beeline", "image": image,
         "command": ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", name,

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from konoha_gen.catalog import pinned
+from konoha_gen.catalog import image_tag
 from konoha_gen.emit.observability import (
     DASHBOARD_LABEL,
     DASHBOARD_LABEL_VALUE,
@@ -218,7 +218,7 @@ def kyuubi(p: Platform, c: Component, server: KyuubiServer) -> Values:
         "replicaCount": server.replicas,
         # The `-spark` variant carries the Spark distribution (SPARK_HOME) spark-submit needs to launch engines;
         # the plain tag the chart defaults to has none.
-        "image": {"tag": f"{pinned('kyuubi', p.spec.versions).removeprefix('v')}-spark"},
+        "image": {"tag": f"{image_tag('kyuubi', p.spec.versions)}-spark"},
         "serviceAccount": {"create": True, "name": server.engine_service_account},
         "rbac": {"create": True, "rules": [
             {"apiGroups": [""], "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
