@@ -7,7 +7,7 @@ vendored chart data in shared/charts/catalog.json.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -62,6 +62,35 @@ _ENTRIES = (
 CATALOG: MappingProxyType[str, Upstream] = MappingProxyType({entry.component: entry for entry in _ENTRIES})
 
 
+#: Spark and its JVM artifacts. The spec's compute.spark.version and icebergVersion default to these; the engines
+#: resolve Iceberg's Spark runtime and S3A from Maven with these versions (spark.jars.packages).
+SPARK_VERSION = "3.5.3"
+ICEBERG_SPARK_VERSION = "1.7.1"
+SCALA_VERSION = "2.12"
+HADOOP_AWS_VERSION = "3.3.4"  # the Hadoop that Spark 3.5 ships
+AWS_SDK_BUNDLE_VERSION = "1.12.262"  # the AWS SDK v1 bundle hadoop-aws 3.3.4 was built with
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A Terraform provider pinned to an exact version; `terraform init` records its checksums."""
+
+    source: str
+    version: str
+
+
+TERRAFORM_VERSION = ">= 1.5.0"
+TERRAFORM_PROVIDERS: MappingProxyType[str, Provider] = MappingProxyType({
+    "minikube": Provider("scott-the-programmer/minikube", "0.5.3"),
+    "helm": Provider("hashicorp/helm", "3.1.1"),
+    "kubectl": Provider("alekc/kubectl", "2.1.3"),
+    "vault": Provider("hashicorp/vault", "5.8.0"),
+    "random": Provider("hashicorp/random", "3.8.1"),
+    "minio": Provider("aminueza/minio", "3.41.1"),
+    "keycloak": Provider("keycloak/keycloak", "5.8.0"),
+})
+
+
 #: Values files of the charts (shared/charts/<dir>) each component's values are checked against.
 CHART_DATA_DIR = {
     "vault": "vault", "vault-secrets-operator": "vault-secrets-operator", "minio": "minio",
@@ -71,9 +100,15 @@ CHART_DATA_DIR = {
 }
 
 
+def upstream(component: str, overrides: dict[str, str]) -> Upstream:
+    """The catalogue entry with the spec's version override (`spec.versions`) applied: the one place it is."""
+    entry = CATALOG[component]
+    return replace(entry, version=overrides[component]) if component in overrides else entry
+
+
 def pinned(component: str, overrides: dict[str, str]) -> str:
     """The version to use: the spec's override, else the catalogue's pin."""
-    return overrides.get(component, CATALOG[component].version)
+    return upstream(component, overrides).version
 
 
 def image_tag(component: str, overrides: dict[str, str]) -> str:

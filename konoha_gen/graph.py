@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.resolve import LAYERS, Platform
+from konoha_gen.resolved import LAYERS, Platform
 
 
 def _node_id(name: str) -> str:

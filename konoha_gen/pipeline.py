@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check import CheckOptions, run_checks
-from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.emit import emit_all
 from konoha_gen.errors import OutputError, OutputProblem
 from konoha_gen.load import load_spec
-from konoha_gen.resolve import Platform, resolve
+from konoha_gen.resolve import resolve
+from konoha_gen.resolved import Platform
 from konoha_gen.validate import validate
 from konoha_gen.write import Plan, apply, plan, with_lock
 

@@ -14,7 +14,6 @@ from konoha_gen.errors import Diagnostic
 from konoha_gen.keys import spark_key_problem
 from konoha_gen.load import LoadedSpec, PathKey
 from konoha_gen.model import PlatformDocument
-from konoha_gen.model.common import split_vault_ref
 from konoha_gen.model.credentials import credential_fields
 
 SPEC: PathKey = ("spec",)
@@ -204,7 +203,7 @@ def _check_secrets(d: PlatformDocument, c: _Collector) -> None:
     generated = {g.path: set(g.keys) for g in s.secrets.generate}
     for field in credential_fields(d.spec):
         path, ref, needed = (*SPEC, *field.path), field.ref, set(field.keys)
-        vault_path, key = split_vault_ref(ref)
+        vault_path, key = ref.path, ref.key
         if vault_path not in generated:
             continue  # a manual secret: the inventory lists it for the operator
         wanted = {key} if key else needed

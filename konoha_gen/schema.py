@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from konoha_gen.model import PlatformDocument
+from konoha_gen.model.common import VaultReference
 
 SCHEMA_ID = "https://konoha.dev/schemas/v1alpha1/konoha.schema.json"
 
@@ -56,7 +57,7 @@ def _default_text(field: FieldInfo) -> str:
         return "see below"
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
         return "`" + json.dumps([v.model_dump(by_alias=True, exclude_defaults=True) for v in value]) + "`"
-    return "`" + json.dumps(value) + "`"
+    return "`" + json.dumps(str(value) if isinstance(value, VaultReference) else value) + "`"
 
 
 def _type_text(annotation: Any) -> str:
@@ -64,6 +65,8 @@ def _type_text(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         return _type_text(args[0])
+    if annotation is VaultReference:  # written as the string it is parsed from
+        return "str"
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_text(a) for a in args if a is not type(None))
     if origin is typing.Literal:

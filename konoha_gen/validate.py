@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from konoha_gen.errors import Diagnostic, KonohaError
 from konoha_gen.load import LoadedSpec, PathKey, format_path
 from konoha_gen.model import PlatformDocument
+from konoha_gen.model.common import VaultReference
 from konoha_gen.references import check_references
 
 #: Keys a consumer reads from each credential field, by field name.
@@ -89,21 +90,20 @@ def _vault_hint(loaded: LoadedSpec, loc: PathKey) -> str:
     owner = parent.get("name") if isinstance(parent, dict) and isinstance(parent.get("name"), str) else None
     parts = [str(part) for part in loc[1:-1] if isinstance(part, str)]
     default = _field_default(loc)
-    if default is not None:  # the documented default reference, e.g. vault:minio/root
-        suggested = default.removeprefix("vault:").split("#", 1)[0]
-    else:
-        suggested = "/".join(filter(None, [parts[-1] if parts else "platform", owner])).lower()
+    # the documented default reference (e.g. vault:minio/root), else one named after where the field sits
+    fallback = "/".join(filter(None, [parts[-1] if parts else "platform", owner])).lower()
+    suggested = default.path if default is not None else fallback
     keys = CREDENTIAL_KEYS.get(field, "value=...")
     return (f"store the value in Vault with `vault kv put {mount}/{suggested} {keys}` "
             f"and write `{field}: vault:{suggested}` here")
 
 
-def _field_default(loc: PathKey) -> str | None:
+def _field_default(loc: PathKey) -> VaultReference | None:
     """The default vault: reference of the credential field at `loc`, if it has one."""
     model = _model_at(loc[:-1])
     field = next((f for name, f in model.model_fields.items() if loc[-1] in (name, f.alias)), None) if model else None
     default = field.default if field is not None else None
-    return default if isinstance(default, str) and default.startswith("vault:") else None
+    return default if isinstance(default, VaultReference) else None
 
 
 def _suggest(loc: PathKey) -> str:

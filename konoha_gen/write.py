@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from konoha_gen import __version__
-from konoha_gen.emit import LOCK_NAME, Artifact
+from konoha_gen.artifact import LOCK_NAME, Artifact
 
 
 def sha256(data: bytes) -> str:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from konoha_gen.emit import Artifact, emit_all
 from konoha_gen.pipeline import compile_platform
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "konoha.yaml"

@@ -17,7 +17,7 @@ from konoha_gen.emit import Artifact, emit_all
 from konoha_gen.errors import KonohaError
 from konoha_gen.keys import connector_problems
 from konoha_gen.pipeline import compile_platform
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 from tests.conftest import SPEC, shared_dir
 from tests.helpers import edit_spec
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from konoha_gen import resolve
 from konoha_gen.check.endpoints import check
+from konoha_gen.components import registry
+from konoha_gen.components.base import ComponentDef, ServiceDef
 from konoha_gen.emit import Artifact, emit_all
 from konoha_gen.pipeline import compile_platform
-from konoha_gen.resolve import Platform, Service
+from konoha_gen.resolved import Platform
 from tests.conftest import SPEC
 from tests.helpers import edit_spec
 
@@ -38,15 +39,15 @@ def test_the_reference_platform_is_wired(platform: Platform, artifacts: list[Art
 
 def test_renaming_the_object_store_and_metastore_services_in_one_place_moves_every_consumer(
         monkeypatch: pytest.MonkeyPatch, platform: Platform, artifacts: list[Artifact]) -> None:
-    original = resolve._Resolver._components
     renamed = {"minio": "objects", "hive-metastore": "catalog-thrift"}
 
-    def components(self: Any) -> Any:
-        result = original(self)
-        return type(result)(dataclasses.replace(c, service=Service(renamed[c.name], c.service.namespace, c.service.port))
-                            if c.name in renamed and c.service else c for c in result)
+    def rename(definition: ComponentDef) -> ComponentDef:
+        if definition.name not in renamed or definition.service is None:
+            return definition
+        service = ServiceDef(definition.service.port, lambda _platform: renamed[definition.name])
+        return dataclasses.replace(definition, service=service)
 
-    monkeypatch.setattr(resolve._Resolver, "_components", components)
+    monkeypatch.setattr(registry, "COMPONENTS", tuple(rename(d) for d in registry.COMPONENTS))
     moved = compile_platform(SPEC)
     after = emit_all(moved)
     old_files, new_files = _files(artifacts), _files(after)

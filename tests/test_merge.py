@@ -13,10 +13,10 @@ import duckdb
 import pytest
 import yaml
 
+from konoha_gen.components.kyuubi_sql import SCHEDULE, merge_statement, script
 from konoha_gen.emit import emit_all
-from konoha_gen.emit.merge import SCHEDULE, merge_statement, script
 from konoha_gen.pipeline import compile_platform
-from konoha_gen.resolve import CdcTable, Platform
+from konoha_gen.resolved import CdcTable, Platform
 from tests.conftest import SPEC
 from tests.helpers import edit_spec
 

@@ -12,15 +12,16 @@ import pytest
 import yaml
 
 from konoha_gen.check.wiring import check as wiring
-from konoha_gen.emit import Artifact, emit_all, observability
+from konoha_gen.components import jmx
+from konoha_gen.emit import Artifact, emit_all
 from konoha_gen.pipeline import compile_platform
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 from tests.conftest import SPEC
 from tests.helpers import edit_spec
 
 MONITORS = "platform/monitoring/monitors.yaml"
 DASHBOARDS = "platform/monitoring/dashboards.yaml"
-DATA = Path(observability.__file__).resolve().parent.parent / "data"
+DATA = Path(jmx.__file__).resolve().parent.parent / "data"
 
 
 def _docs(artifacts: list[Artifact], path: str) -> list[dict[str, Any]]:
@@ -335,7 +336,7 @@ def test_kafka_monitors_need_the_strimzi_metrics_config(platform: Platform, arti
     reference = kafka["spec"]["kafka"]["metricsConfig"]["valueFrom"]["configMapKeyRef"]
     rules = next(d for d in _docs(artifacts, "platform/kafka/manifests.yaml") if d["kind"] == "ConfigMap")
     assert (rules["metadata"]["name"], reference["key"]) == (reference["name"], "metrics-config.yml")
-    assert rules["data"]["metrics-config.yml"] == observability.jmx_exporter_config("kafka")
+    assert rules["data"]["metrics-config.yml"] == jmx.jmx_exporter_config("kafka")
     assert wiring(platform, artifacts) == []
     problems = wiring(platform, _without_metrics_config(artifacts))
     assert sorted(p.message.split(":")[0] for p in problems) == ["PodMonitor kafka", "PodMonitor kafka-connect"]
@@ -348,15 +349,15 @@ def test_kafka_monitors_need_the_strimzi_metrics_config(platform: Platform, arti
 
 def test_the_jmx_exporter_configs_parse() -> None:
     for name in ("kafka", "kafka-connect", "trino"):
-        config = yaml.safe_load(observability.jmx_exporter_config(name))
+        config = yaml.safe_load(jmx.jmx_exporter_config(name))
         assert config["rules"] and all({"pattern", "name"} <= set(rule) for rule in config["rules"])
-        assert "{{" not in observability.jmx_exporter_config(name)  # the trino chart passes it through tpl
+        assert "{{" not in jmx.jmx_exporter_config(name)  # the trino chart passes it through tpl
 
 
 def test_every_dashboard_the_spec_accepts_is_built() -> None:
     from typing import get_args
 
-    from konoha_gen.emit.dashboards import BUILDERS
+    from konoha_gen.components.registry import with_dashboards
     from konoha_gen.model.observability import Dashboard
 
-    assert set(get_args(Dashboard)) == set(BUILDERS)
+    assert set(get_args(Dashboard)) == set(with_dashboards())

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from konoha_gen.load import load_text
-from konoha_gen.resolve import LAYERS, Platform, resolve
+from konoha_gen.resolve import resolve
+from konoha_gen.resolved import LAYERS, Platform
 from konoha_gen.validate import validate
 from tests.conftest import SPEC
 from tests.helpers import edit_spec

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,8 +19,9 @@ from konoha_gen.check.secret_scan import scan
 from konoha_gen.check.terraform import granted_reads, vault_roles_and_policies
 from konoha_gen.check.wiring import check as wiring
 from konoha_gen.cli import main
+from konoha_gen.components.base import Release
 from konoha_gen.emit import Artifact
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 from tests.conftest import SPEC, shared_dir
 from tests.helpers import edit_spec
 
@@ -218,16 +220,15 @@ def test_the_secret_scan_lets_references_through(name: str) -> None:
 
 
 def test_a_leaking_emitter_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from konoha_gen.emit import values
-
-    real = values.trino
+    from konoha_gen.components import registry, trino
 
     def leaky(*args: Any) -> dict[str, Any]:
-        result = real(*args)
+        result = trino.values(*args)
         result["catalogs"]["iceberg"] += "s3.aws-secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
         return result
 
-    monkeypatch.setitem(values.BUILDERS, "trino", leaky)
+    leaking = dataclasses.replace(trino.COMPONENT, releases=lambda p, c: [Release(c.name, leaky(p, c))])
+    monkeypatch.setattr(registry, "COMPONENTS", tuple(leaking if d.name == "trino" else d for d in registry.COMPONENTS))
     result = CliRunner().invoke(main, ["build", str(SPEC), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "platform/trino/values-trino.yaml: error: [secret-scan]" in result.output
@@ -235,11 +236,11 @@ def test_a_leaking_emitter_fails_the_build(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_build_runs_the_wiring_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from konoha_gen.emit import vso
+    from konoha_gen.components import objects
 
-    real = vso.objects
-    monkeypatch.setattr(vso, "objects", lambda p, c: [d for d in real(p, c) if d["kind"] != "VaultStaticSecret"
-                                                       or c.name != "metabase"])
+    real = objects.vso_objects
+    monkeypatch.setattr(objects, "vso_objects", lambda p, c: [d for d in real(p, c) if d["kind"] != "VaultStaticSecret"
+                                                              or c.name != "metabase"])
     result = CliRunner().invoke(main, ["build", str(SPEC), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert ("platform/metabase/values-metabase.yaml: error: [wiring] Secret 'metabase-databases-metabase' in namespace "

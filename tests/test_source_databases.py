@@ -27,7 +27,8 @@ from psycopg import errors as pg_errors
 
 from konoha_gen.cli import main
 from konoha_gen.load import load_text
-from konoha_gen.resolve import CdcSource, resolve
+from konoha_gen.resolve import resolve
+from konoha_gen.resolved import CdcSource
 from konoha_gen.validate import validate
 from tests.conftest import SPEC
 from tests.databases import MariaDBServer, PostgresServer, mariadb_server, postgres_server, unavailable

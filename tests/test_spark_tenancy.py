@@ -12,7 +12,7 @@ from konoha_gen.check.k8s import SchemaSet, validate_text
 from konoha_gen.check.terraform import vault_roles_and_policies
 from konoha_gen.emit import Artifact, emit_all
 from konoha_gen.pipeline import compile_platform
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 from tests.conftest import SPEC
 from tests.helpers import edit_spec
 

@@ -10,7 +10,7 @@ import yaml
 from konoha_gen.check import run_checks
 from konoha_gen.check.endpoints import check as endpoints
 from konoha_gen.emit import Artifact
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 
 def _files(artifacts: list[Artifact]) -> dict[str, str]:

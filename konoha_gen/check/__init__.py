@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from konoha_gen.emit import Artifact
+from konoha_gen.artifact import Artifact
 from konoha_gen.errors import OutputProblem
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 
 @dataclass(frozen=True)

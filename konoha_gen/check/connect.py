@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check.k8s import kubernetes_objects
-from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
 from konoha_gen.keys import CONNECTOR_CLASSES
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 CHECK = "wiring"
 _PROVIDER_REF = re.compile(r"\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}")  # Kafka's ConfigTransformer pattern

@@ -10,7 +10,7 @@ creates.
 Services are read off what would be applied: plain Service objects, the
 Services Strimzi and CloudNativePG create for their resources, and the
 Services each chart creates for its HelmRelease, computed from the release
-name and its values file with the chart's own naming rules (CHART_SERVICES).
+name and its values file with the chart's own naming rules (each component's chart_services).
 Addresses outside the platform are allowed only when the spec declares them
 (CDC source databases) or they are the cluster's API server.
 """
@@ -18,17 +18,20 @@ Addresses outside the platform are allowed only when the spec declares them
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
 
+from konoha_gen.artifact import Artifact
+from konoha_gen.catalog import CATALOG
 from konoha_gen.check.k8s import is_kubernetes_file, kubernetes_objects, load_documents
-from konoha_gen.emit import Artifact
+from konoha_gen.components.base import ChartServices
+from konoha_gen.components.registry import components
 from konoha_gen.errors import OutputProblem
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 CHECK = "endpoints"
 _ADDRESS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?"
@@ -44,48 +47,15 @@ class Produced:
     by: str  # artifact path
 
 
-def _get(values: dict[str, Any], path: str, default: Any) -> Any:
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node if node not in (None, "") else default
-
-
-def _fullname(chart: str, release: str, values: dict[str, Any]) -> str:
-    """Helm's conventional <chart>.fullname helper."""
-    if values.get("fullnameOverride"):
-        return str(values["fullnameOverride"])
-    name = str(values.get("nameOverride") or chart)
-    return release if name in release else f"{release}-{name}"
-
-
-ChartServices = Callable[[str, dict[str, Any]], list[tuple[str, tuple[int, ...]]]]
-
-#: chart -> (release, values) -> [(Service name, ports)], from each chart's templates at the pinned version.
-CHART_SERVICES: dict[str, ChartServices] = {
-    "minio": lambda r, v: [(_fullname("minio", r, v), (int(_get(v, "service.port", 9000)),)),
-                           (f"{_fullname('minio', r, v)}-console", (int(_get(v, "consoleService.port", 9001)),))],
-    # The OKDP chart: serviceName, else its fullname (whose override it spells fullNameOverride).
-    "hive-metastore": lambda r, v: [(str(v.get("serviceName") or _fullname("hive-metastore", r, {"fullnameOverride": v.get("fullNameOverride")})),
-                                     (int(_get(v, "servicePort", 9083)),))],
-    "kyuubi": lambda r, v: [(f"{r}-thrift-binary", (int(_get(v, "server.thriftBinary.port", 10009)),)),
-                            (f"{r}-rest", (int(_get(v, "server.rest.port", 10099)),))],
-    "trino": lambda r, v: [(_fullname("trino", r, v), (int(_get(v, "service.port", 8080)),))],
-    "keycloakx": lambda r, v: [(f"{_fullname('keycloakx', r, v)}-http", (int(_get(v, "service.httpPort", 80)),))],
-    "vault": lambda r, v: [(_fullname("vault", r, v), (int(_get(v, "server.service.port", 8200)),))],
-    "metabase": lambda r, v: [(str(_get(v, "service.name", _fullname("metabase", r, v))), (int(_get(v, "service.externalPort", 80)),))],
-    # The official Airflow chart names objects <fullnameOverride or release>-<component>.
-    "airflow": lambda r, v: [(f"{v.get('fullnameOverride') or r}-api-server", (int(_get(v, "ports.apiServer", 8080)),)),
-                             (f"{v.get('fullnameOverride') or r}-statsd",
-                              (int(_get(v, "ports.statsdIngest", 9125)), int(_get(v, "ports.statsdScrape", 9102))))],
-    # prometheus-operator serves every Prometheus through the governing Service prometheus-operated.
-    "kube-prometheus-stack": lambda r, v: [
-        ("prometheus-operated", (9090,)), (f"{_fullname('kube-prometheus-stack', r, v)}-prometheus", (9090,)),
-        (_get(v, "grafana.fullnameOverride", f"{r}-grafana"), (int(_get(v, "grafana.service.port", 80)),))],
-    "traefik": lambda r, v: [(_fullname("traefik", r, v), (80, 443))],
-}
+def chart_services() -> dict[str, ChartServices]:
+    """chart -> (release, values) -> [(Service name, ports)], each component's rules for its chart (components/)."""
+    rules = {}
+    for definition in components():
+        if definition.chart_services is not None and definition.catalog is not None:
+            chart = CATALOG[definition.catalog].chart
+            if chart is not None:
+                rules[chart] = definition.chart_services
+    return rules
 
 
 def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
@@ -160,6 +130,7 @@ def _host_port_pairs(node: Any) -> Iterator[tuple[str, str, int | None]]:
 def _services(artifacts: list[Artifact]) -> dict[tuple[str, str], Produced]:
     """(name, namespace) -> ports of every Service the artifacts create, directly or through an operator or chart."""
     by_path = {a.path: a for a in artifacts}
+    rules = chart_services()
     services: dict[tuple[str, str], Produced] = {}
 
     def add(name: str, namespace: str, ports: tuple[int, ...], by: str) -> None:
@@ -183,8 +154,8 @@ def _services(artifacts: list[Artifact]) -> dict[tuple[str, str], Produced]:
             values_path = str(PurePosixPath(artifact.path).parent / f"values-{release}.yaml")
             values_file = by_path.get(values_path)
             values: dict[str, Any] = (load_documents(values_file.content) or [{}])[0] or {} if values_file else {}
-            if chart in CHART_SERVICES:
-                for service, ports in CHART_SERVICES[chart](release, values):
+            if chart in rules:
+                for service, ports in rules[chart](release, values):
                     add(service, namespace, ports, values_path if values_file else artifact.path)
     return services
 

@@ -17,7 +17,7 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from konoha_gen.emit import Artifact
+from konoha_gen.artifact import Artifact
 
 CHECK = "schema"
 _GROUP_PREFIX = re.compile(r"^([^./]*)(?:\.[^/]*)?/")

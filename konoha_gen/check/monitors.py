@@ -22,25 +22,20 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from konoha_gen.artifact import Artifact
+from konoha_gen.catalog import CATALOG
 from konoha_gen.check.k8s import kubernetes_objects, load_documents
-from konoha_gen.emit import Artifact
+from konoha_gen.components.base import MetricsPort
+from konoha_gen.components.registry import components
 from konoha_gen.errors import OutputProblem
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 CHECK = "wiring"
 MONITOR_KINDS = ("ServiceMonitor", "PodMonitor")
 
 
-@dataclass(frozen=True)
-class Exposure:
-    """A metrics port that some workload in the tree serves."""
-
-    kind: str  # Pod | Service
-    namespace: str
-    labels: tuple[tuple[str, str], ...]
-    port: str
-    paths: frozenset[str]
-    source: str  # artifact it was read from
+#: A metrics port that some workload in the tree serves.
+Exposure = MetricsPort
 
 
 @dataclass(frozen=True)
@@ -207,24 +202,12 @@ def _exposures(docs: list[_Doc], artifacts: list[Artifact], texts: dict[str, str
 
 
 def _chart_exposures(release: _Doc, values: dict[str, Any]) -> Iterator[Exposure]:
-    """The metrics ports each chart's templates open, given its values (the charts' own labels and names)."""
-    chart, name, ns = _chart(release.doc), str(release.doc["spec"].get("releaseName", release.name)), release.namespace
-    if chart == "kyuubi" and _get(values, "metrics.enabled", True) and \
-            "PROMETHEUS" in str(_get(values, "metrics.reporters", "PROMETHEUS")).replace(" ", "").split(","):
-        yield Exposure("Pod", ns, (("app.kubernetes.io/name", "kyuubi"), ("app.kubernetes.io/instance", name)),
-                       "prometheus", frozenset({"/metrics"}), release.path)
-    elif chart == "trino" and _get(values, "jmx.exporter.enabled", False):
-        for role in ("coordinator", "worker"):
-            labels = (("app.kubernetes.io/name", "trino"), ("app.kubernetes.io/instance", name),
-                      ("app.kubernetes.io/component", role))
-            yield Exposure("Service", ns, labels, "jmx-exporter", frozenset({"/metrics"}), release.path)
-    elif chart == "airflow" and _get(values, "statsd.enabled", True):
-        yield Exposure("Service", ns, (("tier", "airflow"), ("component", "statsd"), ("release", name)),
-                       "statsd-scrape", frozenset({"/metrics"}), release.path)
-    elif chart == "minio" and _get(values, "environment.MINIO_PROMETHEUS_AUTH_TYPE") == "public" \
-            and not _get(values, "tls.enabled", False):
-        yield Exposure("Service", ns, (("app", "minio"), ("release", name), ("monitoring", "true")), "http",
-                       frozenset({"/minio/v2/metrics/cluster", "/minio/v2/metrics/node"}), release.path)
+    """The metrics ports each chart's templates open, given its values (each component's chart_metrics)."""
+    chart, name = _chart(release.doc), str(release.doc["spec"].get("releaseName", release.name))
+    for definition in components():
+        upstream = CATALOG.get(definition.catalog or "")
+        if definition.chart_metrics is not None and upstream is not None and upstream.chart == chart:
+            yield from definition.chart_metrics(name, release.namespace, values, release.path)
 
 
 def _strimzi(resource: _Doc, kind: str) -> Exposure:

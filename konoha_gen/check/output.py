@@ -9,13 +9,13 @@ from pathlib import PurePosixPath
 
 import yaml
 
+from konoha_gen.artifact import LOCK_NAME, Artifact, header_line
 from konoha_gen.catalog import CHART_DATA_DIR
 from konoha_gen.check import CheckOptions
 from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, load_documents, validate_text
 from konoha_gen.check.values import check_values
-from konoha_gen.emit import LOCK_NAME, Artifact, header_line
 from konoha_gen.errors import OutputProblem
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 CHECK = "structure"
 

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check.k8s import load_documents
-from konoha_gen.emit import Artifact
 from konoha_gen.errors import OutputProblem
 
 CHECK = "secret-scan"

@@ -7,10 +7,22 @@ rather than asking the emitter keeps the check honest about what is in out/.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from konoha_gen.emit import Artifact
+from konoha_gen.artifact import Artifact
+
+
+@dataclass(frozen=True)
+class TerraformRole:
+    """A Vault Kubernetes-auth role as terraform/10-platform declares it."""
+
+    name: str
+    service_accounts: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    policies: tuple[str, ...]
+
 
 _POLICY_PATH = re.compile(r'path\s+"(?P<path>[^"]+)"\s*\{(?P<body>[^}]*)\}')
 _CAPABILITIES = re.compile(r'capabilities\s*=\s*\[(?P<list>[^\]]*)\]')
@@ -53,10 +65,8 @@ def granted_reads(policy_text: str) -> set[str]:
     return grants
 
 
-def vault_roles_and_policies(artifacts: list[Artifact]) -> tuple[dict[str, Any], dict[str, set[str]]]:
+def vault_roles_and_policies(artifacts: list[Artifact]) -> tuple[dict[str, TerraformRole], dict[str, set[str]]]:
     """(role name -> TerraformRole, policy name -> KV API paths it grants read on)."""
-    from konoha_gen.check.wiring import TerraformRole
-
     policy_resources = _resources(artifacts, "vault_policy")
     policies = {_unquote(attrs["name"]): granted_reads(_unquote(attrs["policy"])) for attrs in policy_resources.values()}
     names_by_resource = {resource: _unquote(attrs["name"]) for resource, attrs in policy_resources.items()}

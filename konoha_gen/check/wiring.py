@@ -23,11 +23,12 @@ from typing import Any
 
 import yaml
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check import monitors
 from konoha_gen.check.k8s import is_kubernetes_file, load_documents
-from konoha_gen.emit import Artifact
+from konoha_gen.check.terraform import TerraformRole, vault_roles_and_policies
 from konoha_gen.errors import OutputProblem
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 CHECK = "wiring"
 _SECRET_NAME_KEY = re.compile(r"^(existingSecret|secretName|existingClientSecretName|sshKeySecret|[A-Za-z]+SecretName)$")
@@ -125,18 +126,8 @@ def _references(node: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
             yield from _references(embedded, path)
 
 
-@dataclass(frozen=True)
-class TerraformRole:
-    name: str
-    service_accounts: tuple[str, ...]
-    namespaces: tuple[str, ...]
-    policies: tuple[str, ...]
-
-
 def _terraform(artifacts: list[Artifact]) -> tuple[dict[str, TerraformRole], dict[str, set[str]]]:
     """Roles and policies (policy name -> KV API paths with read) of terraform/10-platform."""
-    from konoha_gen.check.terraform import vault_roles_and_policies
-
     return vault_roles_and_policies([a for a in artifacts if a.path.startswith("terraform/10-platform/")])
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from konoha_gen.emit import LOCK_NAME
+from konoha_gen.artifact import LOCK_NAME
 
 EXCLUDED = frozenset({"README.md", LOCK_NAME})
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"

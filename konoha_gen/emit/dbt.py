@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from konoha_gen.emit import Artifact
-from konoha_gen.emit.kube import dump
-from konoha_gen.resolve import Platform
+from konoha_gen.artifact import Artifact
+from konoha_gen.kube import dump
+from konoha_gen.resolved import Platform
 
 #: dbt-spark 1.11 SparkCredentials fields (and dbt-core's `threads`) this emitter sets; tests pin them.
 DBT_SPARK_KEYS = frozenset({"type", "method", "host", "port", "schema", "user", "auth", "threads",

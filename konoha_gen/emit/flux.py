@@ -4,16 +4,16 @@ infrastructure/sources/ (every chart source, pinned from the catalogue)."""
 
 from __future__ import annotations
 
-from konoha_gen.emit import Artifact, observability
-from konoha_gen.emit.kube import Doc, dump, kustomization, obj
-from konoha_gen.resolve import LAYERS, Platform
+from konoha_gen.artifact import Artifact
+from konoha_gen.components import monitoring
+from konoha_gen.kube import Doc, dump, kustomization, obj
+from konoha_gen.resolved import FLUX_NAMESPACE, LAYERS, Platform
 
-FLUX_NAMESPACE = "flux-system"
 SOURCES = "sources"
 
 
 def layer_order() -> tuple[str, ...]:
-    return (SOURCES, *LAYERS, observability.STAGE)
+    return (SOURCES, *LAYERS, monitoring.STAGE)
 
 
 def layer_dependencies(platform: Platform) -> dict[str, list[str]]:
@@ -29,8 +29,8 @@ def layer_dependencies(platform: Platform) -> dict[str, list[str]]:
             if layer != component.layer and layer in present:
                 needs[component.layer].add(layer)
     needs[SOURCES] = set()
-    if observability.has_stage(platform):  # monitors need the CRDs that the observability layer's chart installs
-        needs[observability.STAGE] = {SOURCES, observability.AFTER}
+    if monitoring.has_stage(platform):  # monitors need the CRDs that the observability layer's chart installs
+        needs[monitoring.STAGE] = {SOURCES, monitoring.AFTER}
     order = layer_order()
     return {layer: sorted(deps, key=order.index) for layer, deps in sorted(needs.items(), key=lambda i: order.index(i[0]))}
 

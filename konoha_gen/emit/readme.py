@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from konoha_gen.emit import Artifact
+from konoha_gen.artifact import Artifact
 from konoha_gen.graph import mermaid
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 from konoha_gen.templating import render
 
 

@@ -5,8 +5,8 @@ publication and the table grants at exactly the listed tables."""
 
 from __future__ import annotations
 
-from konoha_gen.emit import Artifact
-from konoha_gen.resolve import CdcSource, Platform
+from konoha_gen.artifact import Artifact
+from konoha_gen.resolved import CdcSource, Platform
 from konoha_gen.templating import render
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from konoha_gen.catalog import CATALOG
-from konoha_gen.emit import Artifact
-from konoha_gen.emit.flux import FLUX_NAMESPACE
-from konoha_gen.emit.vso import AUDIENCE
-from konoha_gen.resolve import Platform
+from konoha_gen.artifact import Artifact
+from konoha_gen.catalog import TERRAFORM_PROVIDERS, TERRAFORM_VERSION, upstream
+from konoha_gen.components.vault_secrets_operator import AUDIENCE
+from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 from konoha_gen.templating import render
 
 FILES = ("versions.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
@@ -63,6 +62,8 @@ def _platform(platform: Platform) -> list[Artifact]:
         **_minio(platform),
         "vault_address": "http://127.0.0.1:8200",
         "keycloak_url": "http://127.0.0.1:8080",
+        "providers": TERRAFORM_PROVIDERS,
+        "terraform_version": TERRAFORM_VERSION,
     }
     return [Artifact(f"terraform/10-platform/{name}", render(f"terraform/10-platform/{name}.j2", **context))
             for name in PLATFORM_FILES]
@@ -116,7 +117,7 @@ def _keycloak(platform: Platform) -> dict[str, Any] | None:
 
 def _cluster(platform: Platform) -> list[Artifact]:
     cluster = platform.spec.cluster
-    flux = CATALOG["flux"]
+    flux = upstream("flux", platform.spec.versions)
     context = {
         "minikube": cluster.provider == "minikube",
         "cluster_name": platform.name,
@@ -126,9 +127,11 @@ def _cluster(platform: Platform) -> list[Artifact]:
         "disk_mb": mebibytes(cluster.nodes.disk),
         "flux_chart_repo": flux.url,
         "flux_chart": flux.chart,
-        "flux_chart_version": platform.spec.versions.get("flux", flux.version),
+        "flux_chart_version": flux.version,
         "flux_namespace": FLUX_NAMESPACE,
         "sync_manifest": f"../../clusters/{platform.name}/flux-system/gotk-sync.yaml",
         "git_auth_secret": platform.git_auth_secret,
+        "providers": TERRAFORM_PROVIDERS,
+        "terraform_version": TERRAFORM_VERSION,
     }
     return [Artifact(f"terraform/00-cluster/{name}", render(f"terraform/00-cluster/{name}.j2", **context)) for name in FILES]

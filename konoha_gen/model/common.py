@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 
 class SpecModel(BaseModel):
@@ -123,8 +123,45 @@ def _check_git_url(value: str) -> str:
 GitUrl = Annotated[str, AfterValidator(_check_git_url)]
 
 
-def _check_vault_ref(value: Any) -> str:
+class VaultReference:
+    """A parsed `vault:<path>[#key]`: the KV path under the mount and, when the field names one, the key.
+
+    Written in YAML (and described in the JSON Schema) as the string it is parsed from."""
+
+    __slots__ = ("key", "path")
+
+    def __init__(self, path: str, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"vault:{self.path}" + (f"#{self.key}" if self.key else "")
+
+    def __repr__(self) -> str:
+        return f"VaultReference({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VaultReference) and (self.path, self.key) == (other.path, other.key)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.key))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            _parse_vault_ref, core_schema.is_instance_schema(cls),
+            serialization=core_schema.plain_serializer_function_ser_schema(str))
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"type": "string"}
+
+
+def _parse_vault_ref(value: Any) -> Any:
     """A credential field accepts only `vault:<path>[#key]`; anything else is plaintext."""
+    if isinstance(value, VaultReference):
+        return value
     if not isinstance(value, str) or not value.startswith("vault:"):
         raise PydanticCustomError("plaintext_secret", "a credential field takes only a vault: reference", {})
     match = VAULT_REF.fullmatch(value)
@@ -134,19 +171,18 @@ def _check_vault_ref(value: Any) -> str:
             "a vault reference is vault:<path> or vault:<path>#<key>, the path matching [a-z0-9][a-z0-9_/-]*",
             {},
         )
-    return value
+    return VaultReference(match.group("path"), match.group("key"))
 
 
-VaultRef = Annotated[str, BeforeValidator(_check_vault_ref)]
+#: A credential field: parsed once at validation.
+VaultRef = VaultReference
+
+
+def vault_ref(text: str) -> VaultReference:
+    """A reference written as in the spec, for defaults: vault_ref("vault:minio/root")."""
+    parsed: VaultReference = _parse_vault_ref(text)
+    return parsed
 VaultPath = Annotated[
     str,
     pattern_rule("vault_path", _VAULT_PATH, "a Vault KV path matches [a-z0-9][a-z0-9_/-]* (no '..', no leading '/')"),
 ]
-
-
-def split_vault_ref(ref: str) -> tuple[str, str | None]:
-    """'vault:sources/shop#password' -> ('sources/shop', 'password')."""
-    match = VAULT_REF.fullmatch(ref)
-    if match is None:  # validated already; kept for type narrowing
-        raise ValueError(f"not a vault reference: {ref}")
-    return match.group("path"), match.group("key")

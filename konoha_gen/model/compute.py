@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from konoha_gen.catalog import ICEBERG_SPARK_VERSION, SPARK_VERSION
 from konoha_gen.model.common import Component, Identifier, IsoDuration, Name, SparkMemory, SpecModel
 
 
@@ -41,8 +42,10 @@ class SparkProfile(SpecModel):
 
 
 class Spark(Component):
-    version: str = Field("3.5.3", pattern=r"^[34]\.[0-9]+\.[0-9]+$", description="Spark version (default 3.5.3)")
-    iceberg_version: str = Field("1.7.1", pattern=r"^1\.[0-9]+\.[0-9]+$", description="Iceberg Spark runtime version (default 1.7.1)")
+    version: str = Field(SPARK_VERSION, pattern=r"^[34]\.[0-9]+\.[0-9]+$",
+                         description=f"Spark version (default {SPARK_VERSION})")
+    iceberg_version: str = Field(ICEBERG_SPARK_VERSION, pattern=r"^1\.[0-9]+\.[0-9]+$",
+                                 description=f"Iceberg Spark runtime version (default {ICEBERG_SPARK_VERSION})")
     image: str | None = Field(None, description="Spark image (default: the catalogue's image for `version`)")
     profiles: list[SparkProfile] = Field(default_factory=lambda: [SparkProfile(name="small")],
                                          description="named resource profiles (default [small])")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from konoha_gen.model.common import VaultReference
 from konoha_gen.model.platform import PlatformSpec
 
 USER_PASS = ("username", "password")
@@ -16,7 +17,7 @@ USER_PASS = ("username", "password")
 @dataclass(frozen=True)
 class CredentialField:
     path: tuple[str | int, ...]  # below `spec`
-    ref: str  # vault:<path>[#key]
+    ref: VaultReference
     keys: tuple[str, ...]  # keys the reader needs (when the ref names no key)
     readers: tuple[str, ...]  # component names that consume it
 

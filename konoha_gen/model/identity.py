@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from konoha_gen.model.common import Component, Name, SpecModel, VaultRef
+from konoha_gen.model.common import Component, Name, SpecModel, VaultRef, vault_ref
 
 
 class Keycloak(Component):
     realm: Name = Field("konoha", description="realm holding the platform's users, groups and OIDC clients (default konoha)")
-    admin: VaultRef = Field("vault:keycloak/admin", description="bootstrap admin credentials (keys username, password); default vault:keycloak/admin")
+    admin: VaultRef = Field(vault_ref("vault:keycloak/admin"),
+                            description="bootstrap admin credentials (keys username, password); default vault:keycloak/admin")
     groups: list[Name] = Field(default_factory=lambda: ["platform-admins"], description="realm groups (default [platform-admins])")
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from konoha_gen.model.common import Component, PromDuration, SpecModel, VaultRef
+from konoha_gen.model.common import Component, PromDuration, SpecModel, VaultRef, vault_ref
 
 #: The dashboards konoha-gen ships (konoha_gen/emit/dashboards.py): one per component whose metrics it scrapes.
 Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio"]
@@ -15,7 +15,7 @@ Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio"]
 class Grafana(Component):
     dashboards: list[Dashboard] = Field(default_factory=list, description="Grafana dashboards to ship (ConfigMaps the "
                                         "Grafana sidecar loads), each for a component that is enabled")
-    admin: VaultRef = Field("vault:grafana/admin", description="Grafana admin (keys username, password); default vault:grafana/admin")
+    admin: VaultRef = Field(vault_ref("vault:grafana/admin"), description="Grafana admin (keys username, password); default vault:grafana/admin")
 
 
 class Metrics(Component):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import Component, GitUrl, Identifier, Name, SpecModel, VaultRef
+from konoha_gen.model.common import Component, GitUrl, Identifier, Name, SpecModel, VaultRef, vault_ref
 
 
 class GitSource(SpecModel):
@@ -38,7 +38,7 @@ class Airflow(Component):
         "KubernetesExecutor", description="Airflow executor (default KubernetesExecutor)")
     dags: Dags | None = Field(None, description="where DAGs come from (git-sync)")
     connections: list[AirflowConnection] = Field(default_factory=list, description="connections to platform services")
-    webserver_secret_key: VaultRef = Field("vault:airflow/webserver#secret-key",
+    webserver_secret_key: VaultRef = Field(vault_ref("vault:airflow/webserver#secret-key"),
                                            description="Flask secret key (default vault:airflow/webserver#secret-key)")
 
 

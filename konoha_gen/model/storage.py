@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from konoha_gen.model.common import Component, Identifier, Name, Quantity, SpecModel, VaultRef
+from konoha_gen.model.common import Component, Identifier, Name, Quantity, SpecModel, VaultRef, vault_ref
 
 
 class Bucket(SpecModel):
@@ -17,7 +17,7 @@ class Bucket(SpecModel):
 
 class ObjectStore(Component):
     size: Quantity = Field("50Gi", description="MinIO volume size (default 50Gi)")
-    credentials: VaultRef = Field("vault:minio/root", description="MinIO root user (keys username, password); default vault:minio/root")
+    credentials: VaultRef = Field(vault_ref("vault:minio/root"), description="MinIO root user (keys username, password); default vault:minio/root")
     buckets: list[Bucket] = Field(default_factory=lambda: [Bucket(name="warehouse")],
                                   description="buckets Terraform creates (default [warehouse])")
 

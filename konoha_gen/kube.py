@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from konoha_gen.resolve import Platform
+from konoha_gen.resolved import Platform
 
 Doc = dict[str, Any]
 

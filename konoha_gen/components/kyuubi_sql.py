@@ -1,0 +1,134 @@
+"""SQL the platform itself runs through a Kyuubi server with beeline, as Kubernetes Jobs in the Kyuubi namespace:
+the lakehouse namespaces (a Job) and the upsert MERGEs (CronJobs).
+
+A Job's pod template cannot change once created, so the namespaces Job is named after a digest of its SQL
+(resolve): a change applies as a new Job (Flux prunes the old one), and re-running it is harmless (IF NOT EXISTS).
+
+Current-state tables for upserting CDC targets: the MERGE the Iceberg sink cannot do. The Apache Iceberg sink
+only appends (DOMAIN-NOTES.md, Iceberg section). For a target with `upsert: true` it lands the change log,
+`<table>_changelog`, each row the after image (the before image for a delete) plus DebeziumTransform's `_cdc`
+struct (op I/U/D, ts, offset, source, key). The MERGE folds that log into `<table>`; a CronJob runs it through
+a Kyuubi server. Why a CronJob rather than an Airflow DAG or a dbt model: the DAG and dbt repositories belong
+to the platform's users, while the CronJob is part of the generated tree, applied by Flux and checked like
+every other object.
+
+Semantics of the MERGE (tests/test_merge.py runs the generated statement in DuckDB):
+- The latest event per key wins. Order is `_cdc.offset`, the Kafka offset in the table's topic, which
+  konoha-gen creates with one partition; Debezium writes a table's events in source log order (LSN / binlog
+  position), so the offset order is the source order.
+- A delete removes the row; an insert or update replaces it (`UPDATE SET *`).
+- Re-delivery changes nothing: duplicate rows (same offset) collapse with DISTINCT, and a row is only replaced
+  by a strictly newer event (`s._cdc.offset > t._cdc.offset`).
+- Each run reads only the log after the newest offset the table holds. That window is a suffix of the log, so
+  the latest event per key within it is the latest overall: re-reading part of the log (after deletes lowered
+  the newest offset held) repeats only no-op work.
+The key is `target.keys` for the table, else Debezium's record key (`_cdc.key`, the primary key), compared as
+a struct.
+"""
+
+from __future__ import annotations
+
+from konoha_gen.catalog import image_tag
+from konoha_gen.kube import Doc, obj
+from konoha_gen.resolved import CdcSource, CdcTable, Component, KyuubiServer, Platform
+
+SQL_DIR = "/opt/konoha/sql"
+#: How often each source's MERGE runs; the sink commits every 5 minutes (iceberg.control.commit.interval-ms default).
+SCHEDULE = "*/15 * * * *"
+
+
+def beeline_job(platform: Platform, server: KyuubiServer, name: str, file: str, *, backoff: int) -> Doc:
+    """A Job spec running SQL file `file` of ConfigMap `name` through `server`'s thrift port as user `name`."""
+    image = f"apache/kyuubi:{image_tag('kyuubi', platform.spec.versions)}"  # the chart's own default tag
+    container = {
+        "name": "beeline", "image": image,
+        "command": ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", name,
+                    "--silent=true", "-f", f"{SQL_DIR}/{file}"],
+        "volumeMounts": [{"name": "sql", "mountPath": SQL_DIR, "readOnly": True}],
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
+    }
+    return {"backoffLimit": backoff, "activeDeadlineSeconds": 3600, "template": {"spec": {
+        "restartPolicy": "Never", "containers": [container], "volumes": [{"name": "sql", "configMap": {"name": name}}]}}}
+
+
+def namespaces_job(platform: Platform, component: Component) -> list[Doc]:
+    """The namespaces Job and its ConfigMap."""
+    server, lake = platform.platform_sql_server, platform.lakehouse
+    if server is None or lake is None:
+        return []
+    name = lake.namespaces_job
+    # Engines take minutes to start (Spark pods, packages): retry rather than fail the layer on the first try.
+    return [obj("v1", "ConfigMap", name, component.namespace, component="kyuubi", platform=platform,
+                data={"namespaces.sql": lake.namespaces_sql}),
+            obj("batch/v1", "Job", name, component.namespace, component="kyuubi", platform=platform,
+                spec=beeline_job(platform, server, name, "namespaces.sql", backoff=6))]
+
+
+def _key(table: CdcTable, alias: str) -> list[str]:
+    return [f"{alias}.{column}" for column in table.keys] if table.keys else [f"{alias}._cdc.key"]
+
+
+def merge_statement(catalog: str, table: CdcTable) -> str:
+    """One MERGE INTO <table> from its change log; see the module docstring for the rules it keeps."""
+    assert table.current_table is not None
+    target, log = f"{catalog}.{table.current_table}", f"{catalog}.{table.sink_table}"
+    keys = _key(table, "c")
+    names = [f"k{i}" for i in range(len(keys))]
+    selected = ", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))
+    joined = " AND ".join(f"{k} = l.{n}" for k, n in zip(keys, names, strict=True))
+    on = " AND ".join(f"{t} = {s}" for t, s in zip(_key(table, "t"), _key(table, "s"), strict=True))
+    return (f"MERGE INTO {target} AS t\n"
+            f"USING (\n"
+            f"  SELECT DISTINCT c.* FROM {log} AS c\n"
+            f"  JOIN (\n"
+            f"    SELECT {selected}, MAX(c._cdc.offset) AS last_offset FROM {log} AS c\n"
+            f"    WHERE c._cdc.offset > (SELECT COALESCE(MAX(_cdc.offset), -1) FROM {target})\n"
+            f"    GROUP BY {', '.join(keys)}\n"
+            f"  ) AS l ON {joined} AND c._cdc.offset = l.last_offset\n"
+            f") AS s\n"
+            f"ON {on}\n"
+            f"WHEN MATCHED AND s._cdc.op = 'D' AND s._cdc.offset > t._cdc.offset THEN DELETE\n"
+            f"WHEN MATCHED AND s._cdc.offset > t._cdc.offset THEN UPDATE SET *\n"
+            f"WHEN NOT MATCHED AND s._cdc.op <> 'D' THEN INSERT *;\n")
+
+
+def create_statement(catalog: str, table: CdcTable) -> str:
+    """The current-state table: the change log's schema (with _cdc, the last applied event) and partitioning."""
+    assert table.current_table is not None
+    partitioned = f"\nPARTITIONED BY ({', '.join(table.partition_by)})" if table.partition_by else ""
+    return (f"CREATE TABLE IF NOT EXISTS {catalog}.{table.current_table}\nUSING iceberg{partitioned}\n"
+            f"AS SELECT * FROM {catalog}.{table.sink_table} WHERE 1 = 0;\n")
+
+
+def script(platform: Platform, source: CdcSource) -> str:
+    lake = platform.lakehouse
+    assert lake is not None
+    parts = [f"-- Upsert for CDC source '{source.name}': fold each change log the Iceberg sink appends into its\n"
+             f"-- current-state table. Run by CronJob {source.merge_job} through Kyuubi server "
+             f"'{source.merge_server}'.\n"
+             "-- A failed statement stops the run; the next run repeats it (each MERGE is idempotent).\n"]
+    for table in source.tables:
+        parts.append(f"\n-- {source.name} {table.table}: {table.sink_table} -> {table.current_table}\n")
+        parts.append(create_statement(lake.catalog, table))
+        parts.append(merge_statement(lake.catalog, table))
+    return "".join(parts)
+
+
+def upserting(platform: Platform) -> list[CdcSource]:
+    return [s for s in platform.sources if s.upsert and s.merge_server]
+
+
+def merge_jobs(platform: Platform, component: Component) -> list[Doc]:
+    """ConfigMap with the SQL and the CronJob running it, per upserting source (they need only the Service)."""
+    servers = {k.name: k for k in platform.kyuubi}
+    documents: list[Doc] = []
+    for source in upserting(platform):
+        name = source.merge_job
+        documents.append(obj("v1", "ConfigMap", name, component.namespace, component="kyuubi", platform=platform,
+                             data={"merge.sql": script(platform, source)}))
+        job = beeline_job(platform, servers[source.merge_server or ""], name, "merge.sql", backoff=0)
+        documents.append(obj("batch/v1", "CronJob", name, component.namespace, component="kyuubi", platform=platform,
+                             spec={"schedule": SCHEDULE, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
+                                   "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": job}}))
+    return documents
