@@ -90,8 +90,8 @@ def graph_options(func: F) -> F:
     """common_options whose --format chooses the graph syntax (`style`; reports and errors are text)."""
     func = reported(REPORTER_BY_NAME)(func)
     func = debug_option(func)
-    func = click.option("--format", "style", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
-                        help="Graph syntax.")(func)
+    func = click.option("--format", "style", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+                        show_default=True, help="Graph syntax.")(func)
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(func)
 
 

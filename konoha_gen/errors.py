@@ -1,9 +1,10 @@
 """Errors as values: a Diagnostic points at a node of the user's file.
 
-The CLI is the only place that prints diagnostics or exits; every other stage
-returns or raises them. Exit codes are fixed here, in one place, and every
-failure the user is told about is a KonohaFailure: it carries its exit code and
-renders itself as text lines (for stderr) and as JSON (for --format json).
+The CLI (cli.py and its reporters, report.py) is the only place that prints
+diagnostics or exits; every other stage returns or raises them. Exit codes are
+fixed here, in one place, and every failure the user is told about is a
+KonohaFailure: it carries its exit code and renders itself as text lines (for
+stderr) and as JSON (for --format json).
 """
 
 from __future__ import annotations

@@ -116,8 +116,8 @@ class TextReporter(Reporter):
             for path in paths:
                 self.info(f"{label:8} {out_dir / path}")
         _warn_edited(result, out_dir)
-        self.info(f"{out_dir}: {len(result.create)} created, {len(result.update)} updated, {len(result.delete)} deleted, "
-                  f"{len(result.identical)} unchanged")
+        self.info(f"{out_dir}: {len(result.create)} created, {len(result.update)} updated, "
+                  f"{len(result.delete)} deleted, {len(result.identical)} unchanged")
 
     def report_drift(self, drift: Drift, out_dir: Path, spec: Path) -> None:
         for kind, path in drift:

@@ -41,7 +41,8 @@ class InvalidAtRevision(KonohaFailure):
     def lines(self) -> list[str]:
         what = "the spec is invalid" if isinstance(self.error, KonohaError) else "the generated output fails its checks"
         entries = self.error.entries()
-        more = [f"... and {len(entries) - MAX_SHOWN} more (--format json lists all)"] if len(entries) > MAX_SHOWN else []
+        count = len(entries)
+        more = [f"... and {count - MAX_SHOWN} more (--format json lists all)"] if count > MAX_SHOWN else []
         return [f"konoha-gen diff: {what} at {self.revision.describe()}:", *entries[:MAX_SHOWN], *more]
 
     def to_json(self) -> dict[str, object]:
