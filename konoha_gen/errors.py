@@ -1,13 +1,19 @@
 """Errors as values: a Diagnostic points at a node of the user's file.
 
-The CLI is the only place that prints diagnostics or exits; every other stage
-returns or raises them. Exit codes are fixed here, in one place.
+The CLI (cli.py and its reporters, report.py) is the only place that prints
+diagnostics or exits; every other stage returns or raises them. Exit codes are
+fixed here, in one place, and every failure the user is told about is a
+KonohaFailure: it carries its exit code and renders itself as text lines (for
+stderr) and as JSON (for --format json).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import ClassVar
+
+MAX_SHOWN = 50  # text output lists this many diagnostics; --format json lists all
 
 
 class ExitCode(IntEnum):
@@ -15,6 +21,20 @@ class ExitCode(IntEnum):
     DRIFT = 1  # `check` found out/ differing from what the spec compiles to
     INVALID = 2  # bad spec or output that fails validation
     INTERNAL = 3  # a bug in konoha-gen
+
+
+class KonohaFailure(Exception):
+    """A failure reported to the user (not a bug): its exit code, its text lines and its JSON document."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INVALID
+
+    def lines(self) -> list[str]:
+        """What stderr shows, one line each."""
+        return [str(self)]
+
+    def to_json(self) -> dict[str, object]:
+        """What --format json prints on stdout."""
+        return {"errors": [{"message": str(self)}]}
 
 
 @dataclass(frozen=True, order=True)
@@ -44,13 +64,24 @@ class Diagnostic:
 
 
 @dataclass
-class KonohaError(Exception):
+class KonohaError(KonohaFailure):
     """A user-facing failure carrying one or more diagnostics (exit code 2)."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return "\n".join(d.format() for d in self.diagnostics)
+        return "\n".join(self.entries())
+
+    def entries(self) -> list[str]:
+        return [d.format() for d in self.diagnostics]
+
+    def lines(self) -> list[str]:
+        count = len(self.diagnostics)
+        more = [f"... and {count - MAX_SHOWN} more errors (--format json lists all)"] if count > MAX_SHOWN else []
+        return [*self.entries()[:MAX_SHOWN], *more, f"{count} error(s); nothing was written"]
+
+    def to_json(self) -> dict[str, object]:
+        return {"errors": [d.to_json() for d in self.diagnostics]}
 
 
 @dataclass(frozen=True)
@@ -64,12 +95,24 @@ class OutputProblem:
     def format(self) -> str:
         return f"{self.path}: error: [{self.check}] {self.message}"
 
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "check": self.check, "message": self.message}
+
 
 @dataclass
-class OutputError(Exception):
+class OutputError(KonohaFailure):
     """The generated output failed a check; nothing was written (exit code 2)."""
 
     problems: list[OutputProblem] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return "\n".join(p.format() for p in self.problems)
+        return "\n".join(self.entries())
+
+    def entries(self) -> list[str]:
+        return [p.format() for p in self.problems]
+
+    def lines(self) -> list[str]:
+        return [*self.entries(), f"{len(self.problems)} problem(s) in the generated output; nothing was written"]
+
+    def to_json(self) -> dict[str, object]:
+        return {"errors": [p.to_json() for p in self.problems]}

@@ -16,24 +16,37 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from konoha_gen.check import CheckOptions
-from konoha_gen.errors import KonohaError, OutputError
+from konoha_gen.errors import MAX_SHOWN, KonohaError, KonohaFailure, OutputError
 
 WORKTREE = "worktree"
 
 
-class RevisionError(Exception):
-    """A revision that cannot be read: not a git repository, unknown revision, no spec there."""
+class RevisionError(KonohaFailure):
+    """A revision that cannot be read: not a git repository, unknown revision, no spec there (exit code 2)."""
+
+    def lines(self) -> list[str]:
+        return [f"konoha-gen diff: {self}"]
 
 
 @dataclass
-class InvalidAtRevision(Exception):
-    """The spec at `revision` does not compile; `error` carries the diagnostics, located at `REV:path`."""
+class InvalidAtRevision(KonohaFailure):
+    """The spec at `revision` does not compile; `error` carries the diagnostics, located at `REV:path` (exit code 2)."""
 
     revision: Revision
     error: KonohaError | OutputError
 
     def __str__(self) -> str:
         return f"the spec is invalid at {self.revision.describe()}"
+
+    def lines(self) -> list[str]:
+        what = "the spec is invalid" if isinstance(self.error, KonohaError) else "the generated output fails its checks"
+        entries = self.error.entries()
+        count = len(entries)
+        more = [f"... and {count - MAX_SHOWN} more (--format json lists all)"] if count > MAX_SHOWN else []
+        return [f"konoha-gen diff: {what} at {self.revision.describe()}:", *entries[:MAX_SHOWN], *more]
+
+    def to_json(self) -> dict[str, object]:
+        return {"revision": self.revision.describe(), **self.error.to_json()}
 
 
 @dataclass(frozen=True)
