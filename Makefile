@@ -5,8 +5,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Where `make vendor` refreshes the vendored upstream data from; never read by build or test.
 SHARED ?= ../shared
-# Upstream chart data for the values check, when the workspace has it (CI does).
-export KONOHA_CHARTS_DIR ?= $(abspath $(wildcard ../shared/charts))
 
 .PHONY: build test lint bench schema clean test-databases vendor vendor-check
 
