@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Upstream chart data for the values check, when the workspace has it (CI does).
-export KONOHA_CHARTS_DIR ?= $(abspath $(wildcard ../shared/charts))
+# Where `make vendor` refreshes the vendored upstream data from; never read by build or test.
+SHARED ?= ../shared
 
-.PHONY: build test lint bench schema clean test-databases
+.PHONY: build test lint bench schema clean test-databases vendor vendor-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,21 @@ test-databases:
 	bash scripts/ensure-test-databases.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check konoha_gen tests bench
+	$(BIN)/ruff check konoha_gen tests bench scripts
 	$(BIN)/mypy
 
 ## bench: build-time benchmark (pytest-benchmark) and the wall-clock script
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-enable -q
 	$(BIN)/python bench/build_wall.py
+
+## vendor: refresh the charts' data, CRD schemas and design example kept in the project from $(SHARED)
+vendor: $(STAMP)
+	$(BIN)/python scripts/vendor.py $(SHARED)
+
+## vendor-check: list the vendored copies that differ from $(SHARED) (exit 1 if any)
+vendor-check: $(STAMP)
+	$(BIN)/python scripts/vendor.py --check $(SHARED)
 
 schema: $(STAMP)
 	$(BIN)/konoha-gen schema

@@ -33,7 +33,7 @@ def check_options(func: F) -> F:
     """--schema-dir and --charts-dir: where the output checks find upstream schemas."""
     func = click.option("--charts-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
                         envvar="KONOHA_CHARTS_DIR", default=None,
-                        help="Charts' values.yaml/values.schema.json (env KONOHA_CHARTS_DIR); values are checked when set.")(func)
+                        help="Charts' values.yaml/values.schema.json (env KONOHA_CHARTS_DIR; default: the copies vendored in konoha-gen).")(func)
     return click.option("--schema-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
                         envvar="KONOHA_SCHEMA_DIR", default=None,
                         help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the copies vendored in konoha-gen).")(func)

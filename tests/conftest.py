@@ -1,8 +1,7 @@
-"""Shared fixtures: the reference spec, its resolved platform and artifacts, a CLI runner, and paths to upstream data."""
+"""Shared fixtures: the reference spec, its resolved platform and artifacts, and a CLI runner."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -36,13 +35,3 @@ def runner() -> CliRunner:
 @pytest.fixture
 def spec_text() -> str:
     return SPEC.read_text("utf-8")
-
-
-def shared_dir(env: str, name: str) -> Path:
-    """An upstream data folder; missing is a skip locally but a failure under CI=true."""
-    path = Path(os.environ.get(env, ROOT.parent / "shared" / name))
-    if not path.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing ({env}); CI must provide it")
-        pytest.skip(f"{path} not found; set {env}")
-    return path

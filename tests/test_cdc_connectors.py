@@ -18,7 +18,7 @@ from konoha_gen.errors import KonohaError
 from konoha_gen.keys import connector_problems
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
-from tests.conftest import SPEC, shared_dir
+from tests.conftest import SPEC
 from tests.helpers import edit_spec
 
 
@@ -162,8 +162,8 @@ def test_the_iceberg_sink_runtime_and_an_image_registry_must_be_supplied(tmp_pat
     assert "spec.streaming.connect: Strimzi builds the Kafka Connect image with the plugins and needs a registry" in message
 
 
-def test_strimzi_resources_validate_against_the_shared_schemas(artifacts: list[Artifact]) -> None:
-    schemas = SchemaSet("1.31", shared_dir("KONOHA_SCHEMA_DIR", "schemas"))
+def test_strimzi_resources_validate_against_the_crd_schemas(artifacts: list[Artifact]) -> None:
+    schemas = SchemaSet("1.31")
     for path in (KAFKA, CONNECT):
         kinds = {d["kind"] for d in yaml.safe_load_all(_by_path(artifacts)[path].content)}
         assert kinds & {"KafkaTopic", "KafkaConnector", "KafkaConnect", "Kafka"}

@@ -18,7 +18,7 @@ from konoha_gen.resolved import Platform
 @dataclass(frozen=True)
 class CheckOptions:
     schema_dir: Path | None = None  # CRD JSON schemas; None: the ones vendored in konoha_gen/schemas
-    charts_dir: Path | None = None  # charts' values.yaml / values.schema.json; None: values are not checked
+    charts_dir: Path | None = None  # charts' values.yaml / values.schema.json; None: the copies vendored in konoha_gen/charts
 
 
 Checker = Callable[[Platform, list[Artifact], CheckOptions], list[OutputProblem]]

@@ -13,7 +13,7 @@ from konoha_gen.artifact import LOCK_NAME, Artifact, header_line
 from konoha_gen.catalog import CHART_DATA_DIR
 from konoha_gen.check import CheckOptions
 from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, load_documents, validate_text
-from konoha_gen.check.values import check_values
+from konoha_gen.check.values import VENDORED_CHARTS, check_values
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
 
@@ -67,16 +67,15 @@ def schemas(platform: Platform, artifacts: list[Artifact], options: CheckOptions
 
 
 def chart_values(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
-    """Each values file against its chart's values.schema.json or default values.yaml (when charts are given)."""
-    if options.charts_dir is None:
-        return []
+    """Each values file against its chart's values.schema.json or default values.yaml."""
+    charts_dir = options.charts_dir or VENDORED_CHARTS
     problems = []
     for artifact in artifacts:
         path = PurePosixPath(artifact.path)
         if not path.name.startswith("values-") or path.parent.name not in CHART_DATA_DIR:
             continue
         values = (load_documents(artifact.content) or ({},))[0] or {}
-        for message in check_values(options.charts_dir, CHART_DATA_DIR[path.parent.name], values):
+        for message in check_values(charts_dir, CHART_DATA_DIR[path.parent.name], values):
             problems.append(OutputProblem(artifact.path, message, "values"))
     return problems
 

@@ -20,13 +20,16 @@ from typing import Any
 import jsonschema
 import yaml
 
-#: Maps whose keys are free-form in every chart (shared/charts/README.md "Rules for the key-path test").
+#: Maps whose keys are free-form in every chart (the workspace's shared/charts/README.md "Rules for the key-path test").
 GENERIC_FREEFORM = frozenset({
     "annotations", "labels", "podAnnotations", "podLabels", "nodeSelector", "resources", "affinity", "tolerations",
     "securityContext", "podSecurityContext", "containerSecurityContext", "env", "envFrom", "extraEnv", "extraEnvVars",
     "extraEnvFrom", "extraVolumes", "extraVolumeMounts", "volumes", "volumeMounts", "extraObjects", "extraArgs",
 })
 SUBCHARTS = {("kube-prometheus-stack", "grafana"): "grafana"}
+#: The charts' data kept with konoha-gen (konoha_gen/charts/README.md), so every build checks values
+#: with no workspace beside it; --charts-dir / KONOHA_CHARTS_DIR overrides it.
+VENDORED_CHARTS = Path(__file__).resolve().parent.parent / "charts"
 
 
 class Chart:
@@ -149,7 +152,7 @@ def load_chart(charts_dir: Path, folder: str) -> Chart:
 
 
 def check_values(charts_dir: Path, folder: str, values: dict[str, Any]) -> list[str]:
-    """Problems of one values document for the chart in shared/charts/<folder>."""
+    """Problems of one values document for the chart in <charts_dir>/<folder>."""
     own = dict(values)
     problems = []
     for (parent, key), sub in SUBCHARTS.items():
