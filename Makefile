@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Upstream chart data for the values check, when the workspace has it (CI does).
 export KONOHA_CHARTS_DIR ?= $(abspath $(wildcard ../shared/charts))
 
-.PHONY: build test lint bench schema clean test-databases
+.PHONY: build test lint bench schema scenarios clean test-databases
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/konoha-gen schema
+
+## scenarios: rebuild every golden tree tests/scenarios/<name>/expected/ (tests/test_scenarios.py compares with them)
+scenarios: $(STAMP)
+	$(BIN)/python scripts/regenerate-scenarios.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
