@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Where `make vendor` refreshes the vendored upstream data from; never read by build or test.
 SHARED ?= ../shared
 
-.PHONY: build test lint bench schema clean test-databases vendor vendor-check
+.PHONY: build test lint bench schema scenarios clean test-databases vendor vendor-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ vendor-check: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/konoha-gen schema
+
+## scenarios: rebuild every golden tree tests/scenarios/<name>/expected/ (tests/test_scenarios.py compares with them)
+scenarios: $(STAMP)
+	$(BIN)/python scripts/regenerate-scenarios.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
