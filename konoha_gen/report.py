@@ -23,7 +23,7 @@ from konoha_gen.errors import KonohaFailure
 if TYPE_CHECKING:
     from konoha_gen.check.k8s import DocumentProblem
     from konoha_gen.diff import Report
-    from konoha_gen.resolve import SecretEntry
+    from konoha_gen.resolved import SecretEntry
     from konoha_gen.write import Plan
 
 Drift = Sequence[tuple[str, str]]  # (kind, path under out/): edited, stale, missing, extra, foreign
