@@ -91,6 +91,31 @@ TERRAFORM_PROVIDERS: MappingProxyType[str, Provider] = MappingProxyType({
 })
 
 
+@dataclass(frozen=True)
+class KeyList:
+    """An upstream key list in konoha_gen/data/ (each file names its source) and the release line it holds for."""
+
+    name: str  # what it lists
+    selected_by: str  # whose version picks it: a CATALOG key, or spark / iceberg-spark (spec.compute.spark)
+    line: str  # versions it holds for: this version or any below it (3.5 holds 3.5.3)
+    file: str
+    release: str  # how messages name the release it was extracted from
+
+    def holds(self, version: str) -> bool:
+        plain = version.removeprefix("v")
+        return plain == self.line or plain.startswith(f"{self.line}.")
+
+
+KEY_LISTS = (
+    KeyList("spark", "spark", "3.5", "spark-3.5-keys.txt", "Spark 3.5"),
+    KeyList("spark-prefixes", "spark", "3.5", "spark-3.5-prefixes.txt", "Spark 3.5"),
+    KeyList("iceberg-spark-catalog", "iceberg-spark", "1.7", "iceberg-spark-catalog-keys.txt", "Iceberg 1.7"),
+    KeyList("kyuubi", "kyuubi", "1.12", "kyuubi-keys.txt", "Kyuubi"),
+    KeyList("trino", "trino", "1.42", "trino-480-catalog-keys.txt", "Trino 480"),  # what chart 1.42.x runs
+    KeyList("connect", "debezium", "3.6", "connect-keys.txt", "Debezium 3.6"),  # + Kafka Connect 4.1, Iceberg sink 1.11
+)
+
+
 #: Values files of the charts (shared/charts/<dir>) each component's values are checked against.
 CHART_DATA_DIR = {
     "vault": "vault", "vault-secrets-operator": "vault-secrets-operator", "minio": "minio",

@@ -14,59 +14,80 @@ import difflib
 from functools import cache
 from pathlib import Path
 
+from konoha_gen.catalog import CATALOG, ICEBERG_SPARK_VERSION, KEY_LISTS, SPARK_VERSION, KeyList
+
 DATA = Path(__file__).resolve().parent / "data"
 #: Iceberg catalog property families documented outside spark-configuration (FileIO, per-catalog Hadoop conf).
 CATALOG_PREFIXES = ("hadoop.", "table-default.", "table-override.", "s3.", "client.")
 
 
+class NoKeyList(LookupError):
+    """konoha-gen holds no key list of this kind for the version in force."""
+
+    def __init__(self, name: str, version: str) -> None:
+        lines = sorted(k.line for k in KEY_LISTS if k.name == name)
+        super().__init__(f"konoha-gen has no {name} key list for version {version} (it has: {', '.join(lines)})")
+        self.name, self.version, self.lines = name, version, lines
+
+
+def key_list(name: str, version: str) -> KeyList:
+    """The key list `name` for the version in force; NoKeyList when there is none."""
+    found = next((k for k in KEY_LISTS if k.name == name and k.holds(version)), None)
+    if found is None:
+        raise NoKeyList(name, version)
+    return found
+
+
+@cache
 def _read(name: str) -> frozenset[str]:
     lines = (DATA / name).read_text("utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-@cache
-def spark_keys() -> frozenset[str]:
-    return _read("spark-3.5-keys.txt")
+def spark_keys(version: str = SPARK_VERSION) -> frozenset[str]:
+    return _read(key_list("spark", version).file)
 
 
-@cache
-def spark_prefixes() -> tuple[str, ...]:
-    return tuple(sorted(_read("spark-3.5-prefixes.txt")))
+def spark_prefixes(version: str = SPARK_VERSION) -> tuple[str, ...]:
+    return tuple(sorted(_read(key_list("spark-prefixes", version).file)))
 
 
-@cache
-def kyuubi_keys() -> frozenset[str]:
-    return _read("kyuubi-keys.txt")
+def kyuubi_keys(version: str = CATALOG["kyuubi"].version) -> frozenset[str]:
+    return _read(key_list("kyuubi", version).file)
 
 
-@cache
-def iceberg_catalog_keys() -> frozenset[str]:
-    return _read("iceberg-spark-catalog-keys.txt")
+def iceberg_catalog_keys(version: str = ICEBERG_SPARK_VERSION) -> frozenset[str]:
+    return _read(key_list("iceberg-spark-catalog", version).file)
 
 
-def spark_key_problem(key: str, catalogs: tuple[str, ...]) -> str | None:
-    """None if `key` is a real Spark 3.5 key (or a documented family), else the problem with a suggestion."""
-    if key in spark_keys():
+def spark_key_problem(key: str, catalogs: tuple[str, ...], version: str = SPARK_VERSION,
+                      iceberg_version: str = ICEBERG_SPARK_VERSION) -> str | None:
+    """None if `key` is a real key of the Spark in force (or a documented family), else the problem with a
+    suggestion."""
+    if key in spark_keys(version):
         return None
     if key.startswith("spark.sql.catalog."):
         rest = key.removeprefix("spark.sql.catalog.")
         name, _, prop = rest.partition(".")
         if name not in catalogs:
             return f"'{key}' configures catalog '{name}', which is not declared (catalogs: {', '.join(catalogs)})"
-        if not prop or prop in iceberg_catalog_keys() or prop.startswith(CATALOG_PREFIXES):
+        catalog_keys = iceberg_catalog_keys(iceberg_version)
+        if not prop or prop in catalog_keys or prop.startswith(CATALOG_PREFIXES):
             return None
-        return f"'{key}': '{prop}' is not an Iceberg Spark catalog property{_suggest(prop, iceberg_catalog_keys())}"
-    if any(key.startswith(prefix) for prefix in spark_prefixes()):
+        return f"'{key}': '{prop}' is not an Iceberg Spark catalog property{_suggest(prop, catalog_keys)}"
+    if any(key.startswith(prefix) for prefix in spark_prefixes(version)):
         return None
-    return f"'{key}' is not a Spark 3.5 configuration key{_suggest(key, spark_keys())}"
+    release = key_list("spark", version).release
+    return f"'{key}' is not a {release} configuration key{_suggest(key, spark_keys(version))}"
 
 
-def kyuubi_key_problem(key: str, catalogs: tuple[str, ...]) -> str | None:
+def kyuubi_key_problem(key: str, catalogs: tuple[str, ...], version: str = CATALOG["kyuubi"].version,
+                       spark_version: str = SPARK_VERSION) -> str | None:
     if key.startswith("spark."):
-        return spark_key_problem(key, catalogs)
-    if key in kyuubi_keys() or key.startswith(("kyuubi.engineEnv.", "___")):
+        return spark_key_problem(key, catalogs, spark_version)
+    if key in kyuubi_keys(version) or key.startswith(("kyuubi.engineEnv.", "___")):
         return None
-    return f"'{key}' is not a Kyuubi configuration key{_suggest(key, kyuubi_keys())}"
+    return f"'{key}' is not a Kyuubi configuration key{_suggest(key, kyuubi_keys(version))}"
 
 
 def _suggest(key: str, known: frozenset[str]) -> str:
@@ -74,6 +95,7 @@ def _suggest(key: str, known: frozenset[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+@cache
 def _read_sections(name: str) -> dict[str, frozenset[str]]:
     """A key list with `[section]` headers (konoha_gen/data/<name>) as {section: keys or prefixes}."""
     sections: dict[str, set[str]] = {}
@@ -88,9 +110,8 @@ def _read_sections(name: str) -> dict[str, frozenset[str]]:
     return {section: frozenset(keys) for section, keys in sections.items()}
 
 
-@cache
-def connect_sections() -> dict[str, frozenset[str]]:
-    return _read_sections("connect-keys.txt")
+def connect_sections(version: str = CATALOG["debezium"].version) -> dict[str, frozenset[str]]:
+    return _read_sections(key_list("connect", version).file)
 
 
 CONNECTOR_SECTIONS = {
@@ -100,9 +121,10 @@ CONNECTOR_SECTIONS = {
 }
 
 
-def connector_key_problem(plugin: str, key: str, config: dict[str, str]) -> str | None:
+def connector_key_problem(plugin: str, key: str, config: dict[str, str],
+                          version: str = CATALOG["debezium"].version) -> str | None:
     """None if `key` is a real key of the pinned `plugin` release (or of Kafka Connect), else the problem."""
-    sections = connect_sections()
+    sections = connect_sections(version)
     if key in sections["refused"] or any(key.startswith(f"{r}.") for r in sections["refused"]):
         return f"'{key}' is refused: removed upstream, silently ignored or not to be set (konoha_gen/data/connect-keys.txt)"
     names = CONNECTOR_SECTIONS[plugin]
@@ -137,29 +159,32 @@ CONNECTOR_CLASSES = {
 }
 
 
-def connector_problems(connector_class: str, config: dict[str, str]) -> list[str]:
+def connector_problems(connector_class: str, config: dict[str, str],
+                       version: str = CATALOG["debezium"].version) -> list[str]:
     plugin = CONNECTOR_CLASSES.get(connector_class)
     if plugin is None:
         return [f"connector class '{connector_class}' is not one whose keys konoha-gen knows"]
-    return [problem for key in config if (problem := connector_key_problem(plugin, key, config))]
+    return [problem for key in config if (problem := connector_key_problem(plugin, key, config, version))]
 
 
-@cache
-def trino_catalog_sections() -> dict[str, frozenset[str]]:
-    return _read_sections("trino-480-catalog-keys.txt")
+def trino_catalog_sections(version: str = CATALOG["trino"].version) -> dict[str, frozenset[str]]:
+    return _read_sections(key_list("trino", version).file)
 
 
-def trino_catalog_key_problem(key: str) -> str | None:
-    """None if `key` is a Trino 480 property of an Iceberg catalog on a Hive metastore with native S3."""
-    sections = trino_catalog_sections()
+def trino_catalog_key_problem(key: str, version: str = CATALOG["trino"].version) -> str | None:
+    """None if `key` is a property of an Iceberg catalog on a Hive metastore with native S3 in the Trino in force."""
+    sections, trino = trino_catalog_sections(version), key_list("trino", version)
     if any(key == refused or (refused.endswith(".") and key.startswith(refused)) for refused in sections["refused"]):
-        return f"'{key}' is refused for Trino 480 (konoha_gen/data/trino-480-catalog-keys.txt)"
+        return f"'{key}' is refused for {trino.release} (konoha_gen/data/{trino.file})"
     if key in sections["iceberg"]:
         return None
-    return f"'{key}' is not a Trino 480 Iceberg catalog property{_suggest(key, sections['iceberg'])}"
+    return f"'{key}' is not a {trino.release} Iceberg catalog property{_suggest(key, sections['iceberg'])}"
 
 
-def trino_config_key_problem(key: str) -> str | None:
-    """None if `key` is a Trino 480 config.properties property konoha-gen knows."""
-    known = trino_catalog_sections()["config"]
-    return None if key in known else f"'{key}' is not a Trino 480 config property konoha-gen knows{_suggest(key, known)}"
+def trino_config_key_problem(key: str, version: str = CATALOG["trino"].version) -> str | None:
+    """None if `key` is a config.properties property of the Trino in force that konoha-gen knows."""
+    known = trino_catalog_sections(version)["config"]
+    if key in known:
+        return None
+    release = key_list("trino", version).release
+    return f"'{key}' is not a {release} config property konoha-gen knows{_suggest(key, known)}"

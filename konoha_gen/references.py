@@ -9,12 +9,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from konoha_gen.catalog import CATALOG
+from konoha_gen.catalog import CATALOG, KEY_LISTS, pinned
+from konoha_gen.components.registry import with_dashboards
 from konoha_gen.errors import Diagnostic
 from konoha_gen.keys import spark_key_problem
 from konoha_gen.load import LoadedSpec, PathKey
 from konoha_gen.model import PlatformDocument
 from konoha_gen.model.credentials import credential_fields
+from konoha_gen.model.platform import PlatformSpec
 
 SPEC: PathKey = ("spec",)
 
@@ -61,6 +63,7 @@ def check_references(document: PlatformDocument, loaded: LoadedSpec) -> list[Dia
     _check_tenants(document, c)
     _check_secrets(document, c)
     _check_versions(document, c)
+    _check_key_lists(document, c)
     return c.problems
 
 
@@ -115,7 +118,8 @@ def _check_compute(d: PlatformDocument, c: _Collector) -> None:
         elif _looks_secret(key):
             c.error((*SPEC, "compute", "spark", "conf", key), f"'{key}' holds a credential; plaintext is refused",
                     "credentials reach Spark through VSO-made Secrets, not spark.conf", key=True)
-        elif (problem := spark_key_problem(key, (s.lakehouse.catalog,))) is not None:
+        elif _has_key_lists(s) and (problem := spark_key_problem(
+                key, (s.lakehouse.catalog,), s.compute.spark.version, s.compute.spark.iceberg_version)) is not None:
             c.error((*SPEC, "compute", "spark", "conf", key), problem, key=True)
     dbt = s.modeling.dbt
     servers = [k.name for k in kyuubi.servers]
@@ -124,6 +128,33 @@ def _check_compute(d: PlatformDocument, c: _Collector) -> None:
         c.requires(kyuubi.enabled, (*path, "server"), "Kyuubi", "spec.compute.kyuubi.enabled")
         c.refers(project.server, servers, (*path, "server"), "Kyuubi server")
         c.refers(project.schema_, s.lakehouse.namespaces, (*path, "schema"), "lakehouse namespace")
+
+
+def _key_list_versions(s: PlatformSpec) -> list[tuple[str, str, PathKey]]:
+    """(key list, version in force, where the spec sets it) for every upstream key list the checks read."""
+    spark = s.compute.spark
+    where = {"spark": (*SPEC, "compute", "spark", "version"),
+             "iceberg-spark": (*SPEC, "compute", "spark", "icebergVersion")}
+    versions = {"spark": spark.version, "iceberg-spark": spark.iceberg_version}
+    return [(k.name, versions.get(k.selected_by) or pinned(k.selected_by, s.versions),
+             where.get(k.selected_by, (*SPEC, "versions", k.selected_by))) for k in KEY_LISTS]
+
+
+def _has_key_lists(s: PlatformSpec) -> bool:
+    return all(any(k.name == name and k.holds(version) for k in KEY_LISTS) for name, version, _ in _key_list_versions(s))
+
+
+def _check_key_lists(d: PlatformDocument, c: _Collector) -> None:
+    """Spark, Kyuubi, Trino and connector settings are checked against the upstream key lists of the versions in
+    force (catalog.KEY_LISTS): a version konoha-gen holds no list for is refused rather than checked against another."""
+    reported = set()
+    for name, version, path in _key_list_versions(d.spec):
+        lines = sorted(k.line for k in KEY_LISTS if k.name == name)
+        if not any(k.name == name and k.holds(version) for k in KEY_LISTS) and path not in reported:
+            reported.add(path)
+            c.error(path, f"konoha-gen has no {name} key list for version {version}",
+                    f"supported: {', '.join(lines)}; keep the catalogue's version or add the list to konoha_gen/data/",
+                    key=path[-2] == "versions")
 
 
 def _looks_secret(key: str) -> bool:
@@ -163,18 +194,12 @@ def _check_services(d: PlatformDocument, c: _Collector) -> None:
             c.refers(conn.trino, [s.lakehouse.catalog], (*path, "trino"), "Trino catalog")
     if s.access.metabase.enabled:
         c.requires(s.access.trino.enabled, (*SPEC, "access", "metabase"), "Trino", "spec.access.trino.enabled")
-    dashboards = {
-        "kyuubi": (s.compute.kyuubi.enabled, "spec.compute.kyuubi.enabled"),
-        "spark": (s.compute.spark.enabled, "spec.compute.spark.enabled"),
-        "trino": (s.access.trino.enabled, "spec.access.trino.enabled"),
-        "kafka": (s.streaming.kafka.enabled, "spec.streaming.kafka.enabled"),
-        "airflow": (airflow.enabled, "spec.orchestration.airflow.enabled"),
-        "minio": (s.storage.object_store.enabled, "spec.storage.objectStore.enabled"),
-    }
+    dashboards = with_dashboards()  # each dashboard is its component's, on when the component is
     grafana = s.observability.grafana
     for index, name in enumerate(grafana.dashboards if grafana.enabled else ()):
-        enabled, switch = dashboards[name]
-        c.requires(enabled, (*SPEC, "observability", "grafana", "dashboards", index), name, switch)
+        component = dashboards[name]
+        c.requires(component.enabled(s), (*SPEC, "observability", "grafana", "dashboards", index), name,
+                   component.switch)
     if grafana.enabled:
         c.requires(s.observability.metrics.enabled, (*SPEC, "observability", "grafana"), "Prometheus",
                    "spec.observability.metrics.enabled")

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 import yaml
 
 from konoha_gen.artifact import LOCK_NAME, Artifact, header_line
-from konoha_gen.catalog import CHART_DATA_DIR
+from konoha_gen.catalog import CHART_DATA_DIR, pinned
 from konoha_gen.check import CheckOptions
 from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, load_documents, validate_text
 from konoha_gen.check.values import VENDORED_CHARTS, check_values
@@ -120,23 +120,29 @@ def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOpt
     )
 
     catalogs = (platform.lakehouse.catalog,) if platform.lakehouse else ()
+    spark, versions = platform.spec.compute.spark, platform.spec.versions
+    trino, kyuubi, debezium = pinned("trino", versions), pinned("kyuubi", versions), pinned("debezium", versions)
     problems = []
     for artifact in artifacts:
         for catalog, key in _trino_catalog_keys(artifact):
-            if problem := (trino_config_key_problem(key) if catalog is None else trino_catalog_key_problem(key)):
+            problem = trino_config_key_problem(key, trino) if catalog is None else trino_catalog_key_problem(key, trino)
+            if problem:
                 where = "additionalConfigProperties" if catalog is None else f"catalog {catalog}"
                 problems.append(OutputProblem(artifact.path, f"{where}: {problem}", "keys"))
         for connector_class, config in _connector_configs(artifact):
-            problems += [OutputProblem(artifact.path, problem, "keys") for problem in connector_problems(connector_class, config)]
+            problems += [OutputProblem(artifact.path, problem, "keys")
+                         for problem in connector_problems(connector_class, config, debezium)]
         if artifact.path.endswith(".spark-defaults.conf"):
-            check = spark_key_problem
+            def check(key: str) -> str | None:
+                return spark_key_problem(key, catalogs, spark.version, spark.iceberg_version)
         elif artifact.path.endswith(".kyuubi-defaults.conf"):
-            check = kyuubi_key_problem
+            def check(key: str) -> str | None:
+                return kyuubi_key_problem(key, catalogs, kyuubi, spark.version)
         else:
             continue
         for number, line in enumerate(artifact.content.splitlines(), 1):
             if line.strip() and not line.startswith("#"):
-                problem = check(line.split("=", 1)[0].strip(), catalogs)
+                problem = check(line.split("=", 1)[0].strip())
                 if problem:
                     problems.append(OutputProblem(artifact.path, f"line {number}: {problem}", "keys"))
     return problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from konoha_gen.model.common import Component, DataSize, Quantity, SpecModel
+from konoha_gen.model.common import DataSize, Quantity, SpecModel, Switchable
 
 
 class Node(SpecModel):
@@ -12,14 +12,14 @@ class Node(SpecModel):
     cpu: Quantity = Field("1", description="pod CPU request (default 1)")
 
 
-class Trino(Component):
+class Trino(Switchable):
     workers: int = Field(2, ge=0, le=100, description="worker pods (default 2)")
     coordinator: Node = Field(default_factory=Node, description="coordinator pod size")
     worker: Node = Field(default_factory=Node, description="worker pod size")
     query_max_memory: DataSize = Field("4GB", description="query.max-memory (default 4GB)")
 
 
-class Metabase(Component):
+class Metabase(Switchable):
     pass
 
 

@@ -26,7 +26,7 @@ class SpecModel(BaseModel):
     )
 
 
-class Component(SpecModel):
+class Switchable(SpecModel):
     """A section that deploys something and can be switched off."""
 
     enabled: bool = Field(True, description="false removes everything this component generates; references to it become errors")

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from konoha_gen.catalog import ICEBERG_SPARK_VERSION, SPARK_VERSION
-from konoha_gen.model.common import Component, Identifier, IsoDuration, Name, SparkMemory, SpecModel
+from konoha_gen.model.common import Identifier, IsoDuration, Name, SparkMemory, SpecModel, Switchable
 
 
 class Driver(SpecModel):
@@ -41,7 +41,7 @@ class SparkProfile(SpecModel):
         None, description="scale executors between min and max (shuffle tracking on Kubernetes; default off)")
 
 
-class Spark(Component):
+class Spark(Switchable):
     version: str = Field(SPARK_VERSION, pattern=r"^[34]\.[0-9]+\.[0-9]+$",
                          description=f"Spark version (default {SPARK_VERSION})")
     iceberg_version: str = Field(ICEBERG_SPARK_VERSION, pattern=r"^1\.[0-9]+\.[0-9]+$",
@@ -61,7 +61,7 @@ class KyuubiServer(SpecModel):
     replicas: int = Field(1, ge=1, le=10, description="Kyuubi server pods (default 1)")
 
 
-class Kyuubi(Component):
+class Kyuubi(Switchable):
     servers: list[KyuubiServer] = Field(default_factory=list, description="Kyuubi servers (JDBC/Thrift endpoints)")
 
 
@@ -76,7 +76,7 @@ class DbtProject(SpecModel):
     schema_: Identifier = Field(alias="schema", description="lakehouse namespace it builds into")
 
 
-class Dbt(Component):
+class Dbt(Switchable):
     projects: list[DbtProject] = Field(default_factory=list, description="dbt projects, one profiles.yml target each")
 
 

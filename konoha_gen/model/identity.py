@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from konoha_gen.model.common import Component, Name, SpecModel, VaultRef, vault_ref
+from konoha_gen.model.common import Name, SpecModel, Switchable, VaultRef, vault_ref
 
 
-class Keycloak(Component):
+class Keycloak(Switchable):
     realm: Name = Field("konoha", description="realm holding the platform's users, groups and OIDC clients (default konoha)")
     admin: VaultRef = Field(vault_ref("vault:keycloak/admin"),
                             description="bootstrap admin credentials (keys username, password); default vault:keycloak/admin")

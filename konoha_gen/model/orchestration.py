@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import Component, GitUrl, Identifier, Name, SpecModel, VaultRef, vault_ref
+from konoha_gen.model.common import GitUrl, Identifier, Name, SpecModel, Switchable, VaultRef, vault_ref
 
 
 class GitSource(SpecModel):
@@ -33,7 +33,7 @@ class AirflowConnection(SpecModel):
         return self
 
 
-class Airflow(Component):
+class Airflow(Switchable):
     executor: Literal["KubernetesExecutor", "CeleryExecutor", "LocalExecutor", "CeleryKubernetesExecutor"] = Field(
         "KubernetesExecutor", description="Airflow executor (default KubernetesExecutor)")
     dags: Dags | None = Field(None, description="where DAGs come from (git-sync)")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from konoha_gen.model.common import Component, Identifier, Name, Quantity, SpecModel, VaultRef, vault_ref
+from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel, Switchable, VaultRef, vault_ref
 
 
 class Bucket(SpecModel):
@@ -15,14 +15,14 @@ class Bucket(SpecModel):
     versioning: bool = Field(False, description="enable S3 object versioning (default false)")
 
 
-class ObjectStore(Component):
+class ObjectStore(Switchable):
     size: Quantity = Field("50Gi", description="MinIO volume size (default 50Gi)")
     credentials: VaultRef = Field(vault_ref("vault:minio/root"), description="MinIO root user (keys username, password); default vault:minio/root")
     buckets: list[Bucket] = Field(default_factory=lambda: [Bucket(name="warehouse")],
                                   description="buckets Terraform creates (default [warehouse])")
 
 
-class Metastore(Component):
+class Metastore(Switchable):
     database_size: Quantity = Field("5Gi", description="volume of the Metastore's CloudNativePG database (default 5Gi)")
     replicas: int = Field(1, ge=1, le=5, description="Metastore pods (default 1)")
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import Component, Hostname, Identifier, Name, Port, Quantity, SpecModel, TableName, VaultRef, pattern_rule
+from konoha_gen.model.common import Hostname, Identifier, Name, Port, Quantity, SpecModel, Switchable, TableName, VaultRef, pattern_rule
 
 # SnapshotMode enums of Debezium 3.6.1 (PostgresConnectorConfig / BinlogConnectorConfig).
 POSTGRES_SNAPSHOT_MODES = ("always", "initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "recovery")
@@ -22,7 +22,7 @@ PublicationName = Annotated[str, pattern_rule(
     "a publication name is an unquoted Postgres identifier: [a-z_][a-z0-9_]*, at most 63 characters")]
 
 
-class Kafka(Component):
+class Kafka(Switchable):
     brokers: int = Field(1, ge=1, le=9, description="KRaft broker/controller nodes (default 1)")
     storage: Quantity = Field("20Gi", description="volume per broker (default 20Gi)")
 
@@ -41,7 +41,7 @@ class PluginArtifact(SpecModel):
     sha512: Sha512 | None = Field(None, description="SHA-512 of the archive; Strimzi refuses a download that does not match")
 
 
-class Connect(Component):
+class Connect(Switchable):
     replicas: int = Field(1, ge=1, le=9, description="Kafka Connect workers (default 1)")
     image: ImageRef | None = Field(
         None, description="repository Strimzi pushes the Connect image with the plugins to and the nodes pull it from "
