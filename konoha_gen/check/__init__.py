@@ -6,27 +6,16 @@ any problem fails the build with out/ untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
 from konoha_gen.artifact import Artifact
+from konoha_gen.check import output
+from konoha_gen.check.options import Checker, CheckOptions
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
 
-
-@dataclass(frozen=True)
-class CheckOptions:
-    schema_dir: Path | None = None  # CRD JSON schemas; None: the ones vendored in konoha_gen/schemas
-    charts_dir: Path | None = None  # charts' values.yaml / values.schema.json; None: the copies vendored in konoha_gen/charts
-
-
-Checker = Callable[[Platform, list[Artifact], CheckOptions], list[OutputProblem]]
+__all__ = ["CheckOptions", "Checker", "checkers", "run_checks"]
 
 
 def checkers() -> list[tuple[str, Checker]]:
-    from konoha_gen.check import output
-
     return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values),
             ("secret-scan", output.secrets), ("wiring", output.wiring),
             ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints), ("keys", output.config_keys)]

@@ -11,10 +11,21 @@ import yaml
 
 from konoha_gen.artifact import LOCK_NAME, Artifact, header_line
 from konoha_gen.catalog import CHART_DATA_DIR, pinned
-from konoha_gen.check import CheckOptions
+from konoha_gen.check import connect as connect_check
+from konoha_gen.check import endpoints as endpoints_check
+from konoha_gen.check import wiring as wiring_check
 from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, load_documents, validate_text
+from konoha_gen.check.options import CheckOptions
+from konoha_gen.check.secret_scan import scan
 from konoha_gen.check.values import VENDORED_CHARTS, check_values
 from konoha_gen.errors import OutputProblem
+from konoha_gen.keys import (
+    connector_problems,
+    kyuubi_key_problem,
+    spark_key_problem,
+    trino_catalog_key_problem,
+    trino_config_key_problem,
+)
 from konoha_gen.resolved import Platform
 
 CHECK = "structure"
@@ -82,43 +93,27 @@ def chart_values(platform: Platform, artifacts: list[Artifact], options: CheckOp
 
 def secrets(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """No literal credential anywhere (konoha_gen/check/secret_scan.py)."""
-    from konoha_gen.check.secret_scan import scan
-
     return scan(artifacts)
 
 
 def wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Every Secret reference resolves to a VaultStaticSecret; every role and policy fits (check/wiring.py)."""
-    from konoha_gen.check.wiring import check
-
-    return check(platform, artifacts)
+    return wiring_check.check(platform, artifacts)
 
 
 def connect_wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Connectors, their Connect cluster, plugins, config-provider files and topics fit (check/connect.py)."""
-    from konoha_gen.check.connect import check
-
-    return check(platform, artifacts)
+    return connect_check.check(platform, artifacts)
 
 
 def endpoints(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Every in-cluster address and bucket an artifact names is created by another (check/endpoints.py)."""
-    from konoha_gen.check.endpoints import check
-
-    return check(platform, artifacts)
+    return endpoints_check.check(platform, artifacts)
 
 
 def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Every key of the generated Spark and Kyuubi conf files, of Trino's catalogs and of every connector
     (REST JSON and KafkaConnector) is a real upstream key (konoha_gen/keys.py)."""
-    from konoha_gen.keys import (
-        connector_problems,
-        kyuubi_key_problem,
-        spark_key_problem,
-        trino_catalog_key_problem,
-        trino_config_key_problem,
-    )
-
     catalogs = (platform.lakehouse.catalog,) if platform.lakehouse else ()
     spark, versions = platform.spec.compute.spark, platform.spec.versions
     trino, kyuubi, debezium = pinned("trino", versions), pinned("kyuubi", versions), pinned("debezium", versions)
