@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.artifact import Artifact
+from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
 

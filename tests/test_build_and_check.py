@@ -129,7 +129,7 @@ def test_an_invalid_spec_leaves_out_untouched(project: tuple[Path, Path]) -> Non
 def test_invalid_output_fails_the_build_before_writing(project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     spec, out = project
     from konoha_gen import emit
-    from konoha_gen.emit import Artifact
+    from konoha_gen.artifact import Artifact
 
     real = emit.emitters
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check import CheckOptions, run_checks
 from konoha_gen.check.connect import check as connect_wiring
 from konoha_gen.check.k8s import SchemaSet, validate_text
-from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.emit import emit_all
 from konoha_gen.errors import KonohaError
 from konoha_gen.keys import connector_problems
 from konoha_gen.pipeline import compile_platform
@@ -70,6 +71,7 @@ def test_postgres_source_uses_pgoutput_its_own_slot_and_the_prepared_publication
     assert (config["slot.name"], config["publication.name"]) == (shop.slot, shop.publication) == ("konoha_shop", "konoha_shop")
     assert config["publication.autocreate.mode"] == "disabled"
     prepare = _by_path(artifacts)["sql/shop.prepare.sql"].content  # creates the publication the connector does not
+    assert shop.publication is not None
     assert "CREATE PUBLICATION" in prepare and shop.publication in prepare
     assert config["topic.prefix"] == "shop"
     assert config["table.include.list"] == r"public\.customers,public\.orders,public\.products"

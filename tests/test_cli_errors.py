@@ -86,7 +86,8 @@ def invoke(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str, error:
 def test_every_failure_class_shares_the_base_and_its_documented_exit_code() -> None:
     for name, failure in failures().items():
         assert isinstance(failure, KonohaFailure), name
-        assert failure.exit_code == ExitCode.INVALID == 2, name
+        assert failure.exit_code == ExitCode.INVALID, name
+        assert int(failure.exit_code) == 2, name
         assert failure.lines() == TEXT[name]
         assert failure.to_json() == JSON[name]
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check import run_checks
-from konoha_gen.emit import Artifact, emit_all
-from konoha_gen.keys import iceberg_catalog_keys, kyuubi_key_problem, kyuubi_keys, spark_key_problem, spark_keys, trino_catalog_key_problem
+from konoha_gen.emit import emit_all
+from konoha_gen.keys import (
+    iceberg_catalog_keys,
+    kyuubi_key_problem,
+    kyuubi_keys,
+    spark_key_problem,
+    spark_keys,
+    trino_catalog_key_problem,
+)
 from konoha_gen.pipeline import compile_platform
 from tests.conftest import ROOT, SPEC
 

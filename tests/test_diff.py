@@ -94,7 +94,7 @@ def findings(report: dict[str, Any], **match: str) -> list[dict[str, str]]:
 
 
 def resource(report: dict[str, Any], title: str) -> dict[str, Any]:
-    found = [r for r in report["resources"] if r["title"] == title]
+    found: list[dict[str, Any]] = [r for r in report["resources"] if r["title"] == title]
     assert found, f"{title} not among {[r['title'] for r in report['resources']]}"
     return found[0]
 

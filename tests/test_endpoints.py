@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check.endpoints import check
 from konoha_gen.components import registry
 from konoha_gen.components.base import ComponentDef, ServiceDef
-from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
 from tests.conftest import SPEC

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check.wiring import check as wiring
 from konoha_gen.components import jmx
-from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
 from tests.conftest import SPEC

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check import CheckOptions
 from konoha_gen.check.k8s import SchemaSet, validate_text
 from konoha_gen.check.secret_scan import scan
@@ -20,7 +21,6 @@ from konoha_gen.check.terraform import granted_reads, vault_roles_and_policies
 from konoha_gen.check.wiring import check as wiring
 from konoha_gen.cli import main
 from konoha_gen.components.base import Release
-from konoha_gen.emit import Artifact
 from konoha_gen.resolved import Platform
 from tests.conftest import SPEC
 from tests.helpers import edit_spec

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check.k8s import SchemaSet, validate_text
 from konoha_gen.check.terraform import vault_roles_and_policies
-from konoha_gen.emit import Artifact, emit_all
+from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
 from tests.conftest import SPEC
@@ -23,7 +24,8 @@ def files(artifacts: list[Artifact]) -> dict[str, str]:
 
 
 def _values(files: dict[str, str], release: str) -> dict[str, Any]:
-    return yaml.safe_load(files[f"platform/kyuubi/values-{release}.yaml"])
+    values: dict[str, Any] = yaml.safe_load(files[f"platform/kyuubi/values-{release}.yaml"])
+    return values
 
 
 def test_pod_templates_are_referenced_mounted_and_valid_pods(platform: Platform, files: dict[str, str]) -> None:

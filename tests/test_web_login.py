@@ -7,9 +7,9 @@ from typing import Any
 import hcl2
 import yaml
 
+from konoha_gen.artifact import Artifact
 from konoha_gen.check import run_checks
 from konoha_gen.check.endpoints import check as endpoints
-from konoha_gen.emit import Artifact
 from konoha_gen.resolved import Platform
 
 
@@ -18,7 +18,8 @@ def _files(artifacts: list[Artifact]) -> dict[str, str]:
 
 
 def _values(artifacts: list[Artifact], component: str) -> dict[str, Any]:
-    return yaml.safe_load(_files(artifacts)[f"platform/{component}/values-{component}.yaml"])
+    values: dict[str, Any] = yaml.safe_load(_files(artifacts)[f"platform/{component}/values-{component}.yaml"])
+    return values
 
 
 def _unquote(node: Any) -> Any:

@@ -7,7 +7,18 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import Hostname, Identifier, Name, Port, Quantity, SpecModel, Switchable, TableName, VaultRef, pattern_rule
+from konoha_gen.model.common import (
+    Hostname,
+    Identifier,
+    Name,
+    Port,
+    Quantity,
+    SpecModel,
+    Switchable,
+    TableName,
+    VaultRef,
+    pattern_rule,
+)
 
 # SnapshotMode enums of Debezium 3.6.1 (PostgresConnectorConfig / BinlogConnectorConfig).
 POSTGRES_SNAPSHOT_MODES = ("always", "initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "recovery")
