@@ -66,7 +66,8 @@ def main() -> None:
         for name, command in rows.items():
             median, low, high = median_s(command, repo, runs)
             verdict = "ok" if median < BUDGET_S else f"OVER the {BUDGET_S:.0f} s budget"
-            print(f"{name:36} median {median * 1000:7.1f} ms  (min {low * 1000:.0f}, max {high * 1000:.0f}, {runs} runs)  {verdict}")
+            print(f"{name:36} median {median * 1000:7.1f} ms  (min {low * 1000:.0f}, max {high * 1000:.0f}, {runs} "
+                  f"runs)  {verdict}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

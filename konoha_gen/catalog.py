@@ -30,7 +30,8 @@ _ENTRIES = (
     Upstream("vault", "vault", "0.34.1", "2.0.4", "HelmRepository", "https://helm.releases.hashicorp.com", "hashicorp"),
     Upstream("vault-secrets-operator", "vault-secrets-operator", "1.4.1", "1.4.1", "HelmRepository",
              "https://helm.releases.hashicorp.com", "hashicorp"),
-    Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io", "minio"),
+    Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io",
+             "minio"),
     Upstream("hive-metastore", "hive-metastore", "1.4.0", "4.0.1", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore",
              "hive-metastore"),
     Upstream("cloudnative-pg", "cloudnative-pg", "0.29.0", "1.30.0", "HelmRepository", "https://cloudnative-pg.github.io/charts",
@@ -42,7 +43,8 @@ _ENTRIES = (
     Upstream("iceberg-kafka-connect", None, "1.11.0", "1.11.0", "none", None),
     Upstream("spark-operator", "spark-operator", "2.5.2", "2.5.2", "HelmRepository", "https://kubeflow.github.io/spark-operator",
              "kubeflow"),
-    Upstream("kyuubi", "kyuubi", "v1.12.0", "1.12.0", "GitRepository", "https://github.com/apache/kyuubi", "apache-kyuubi",
+    Upstream("kyuubi", "kyuubi", "v1.12.0", "1.12.0", "GitRepository", "https://github.com/apache/kyuubi",
+             "apache-kyuubi",
              "./charts/kyuubi"),
     Upstream("airflow", "airflow", "1.21.0", "3.2.0", "HelmRepository", "https://airflow.apache.org", "apache-airflow"),
     Upstream("trino", "trino", "1.42.2", "480", "HelmRepository", "https://trinodb.github.io/charts", "trino"),
@@ -54,7 +56,8 @@ _ENTRIES = (
              "https://prometheus-community.github.io/helm-charts", "prometheus-community"),
     Upstream("grafana", "grafana", "12.11.1", "13.2.0", "HelmRepository", "https://grafana-community.github.io/helm-charts",
              "grafana-community"),
-    Upstream("traefik", "traefik", "41.3.0", "v3.7.11", "HelmRepository", "https://traefik.github.io/charts", "traefik"),
+    Upstream("traefik", "traefik", "41.3.0", "v3.7.11", "HelmRepository", "https://traefik.github.io/charts",
+             "traefik"),
     Upstream("flux", "flux2", "2.18.3", "2.8.5", "HelmRepository", "https://fluxcd-community.github.io/helm-charts",
              "fluxcd-community"),
 )
@@ -171,7 +174,8 @@ _MAVEN_DEBEZIUM = "https://repo1.maven.org/maven2/io/debezium/debezium-connector
 CONNECT_PLUGINS: MappingProxyType[str, PinnedPlugin] = MappingProxyType({
     "debezium-postgres": PinnedPlugin("debezium-postgres", "Debezium PostgreSQL connector", "debezium",
                                       _MAVEN_DEBEZIUM.format(db="postgres"), None),
-    "debezium-mysql": PinnedPlugin("debezium-mysql", "Debezium MySQL connector", "debezium", _MAVEN_DEBEZIUM.format(db="mysql"), None),
+    "debezium-mysql": PinnedPlugin("debezium-mysql", "Debezium MySQL connector", "debezium",
+                                   _MAVEN_DEBEZIUM.format(db="mysql"), None),
     "iceberg-sink": PinnedPlugin(
         "iceberg-sink", "Apache Iceberg sink", "iceberg-kafka-connect", None, None,
         "apache/iceberg at apache-iceberg-{version}: ./gradlew -x test -x integrationTest "

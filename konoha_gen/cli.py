@@ -33,10 +33,12 @@ def check_options(func: F) -> F:
     """--schema-dir and --charts-dir: where the output checks find upstream schemas."""
     func = click.option("--charts-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
                         envvar="KONOHA_CHARTS_DIR", default=None,
-                        help="Charts' values.yaml/values.schema.json (env KONOHA_CHARTS_DIR; default: the copies vendored in konoha-gen).")(func)
+                        help="Charts' values.yaml/values.schema.json (env KONOHA_CHARTS_DIR; default: the copies "
+                             "vendored in konoha-gen).")(func)
     return click.option("--schema-dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
                         envvar="KONOHA_SCHEMA_DIR", default=None,
-                        help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the copies vendored in konoha-gen).")(func)
+                        help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the copies vendored in "
+                             "konoha-gen).")(func)
 
 spec_argument = click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_SPEC,
                                required=False)
@@ -151,7 +153,8 @@ def drift_of(result: Plan) -> Drift:
               help="Instead of the spec, validate every Kubernetes document under this generated tree.")
 @click.option("--schema-dir", type=click.Path(path_type=Path, file_okay=False, exists=True), envvar="KONOHA_SCHEMA_DIR",
               default=None, help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the vendored copies).")
-@click.option("--kubernetes-version", default=None, help="With --output: Kubernetes minor version (default: the spec's).")
+@click.option("--kubernetes-version", default=None, help="With --output: Kubernetes minor version (default: "
+                                                         "the spec's).")
 @common_options
 def validate(spec: Path, output_dir: Path | None, schema_dir: Path | None, kubernetes_version: str | None,
              report: Reporter) -> ExitCode:
@@ -231,8 +234,10 @@ def graph(spec: Path, style: str, report: Reporter) -> ExitCode:
 @main.command()
 @spec_argument
 @click.option("--base", default="HEAD", show_default=True, metavar="REV", help="Git revision to compare from.")
-@click.option("--head", default=None, metavar="REV", help="Git revision to compare to (default: the spec file in the worktree).")
-@click.option("--worktree", is_flag=True, help="Compare to the spec file in the worktree (the default; excludes --head).")
+@click.option("--head", default=None, metavar="REV", help="Git revision to compare to (default: the spec file in "
+                                                          "the worktree).")
+@click.option("--worktree", is_flag=True, help="Compare to the spec file in the worktree (the default; "
+                                               "excludes --head).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="text for a terminal, markdown for a pull-request comment, json for bots.")
 @click.option("--output", "-o", "report_file", type=click.Path(path_type=Path, dir_okay=False), default=None,

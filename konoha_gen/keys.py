@@ -126,7 +126,8 @@ def connector_key_problem(plugin: str, key: str, config: dict[str, str],
     """None if `key` is a real key of the pinned `plugin` release (or of Kafka Connect), else the problem."""
     sections = connect_sections(version)
     if key in sections["refused"] or any(key.startswith(f"{r}.") for r in sections["refused"]):
-        return f"'{key}' is refused: removed upstream, silently ignored or not to be set (konoha_gen/data/connect-keys.txt)"
+        return (f"'{key}' is refused: removed upstream, silently ignored or not to be set "
+                "(konoha_gen/data/connect-keys.txt)")
     names = CONNECTOR_SECTIONS[plugin]
     keys = frozenset().union(*(sections.get(n, frozenset()) for n in names))
     if key in keys:

@@ -17,7 +17,9 @@ Doc = dict[str, Any]
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """libyaml's emitter when present (several times faster); list items sit at their key's indent, as kubectl prints them."""
+    """libyaml's emitter when present (several times faster).
+
+    List items sit at their key's indent, as kubectl prints them."""
 
 
 def _represent_str(dumper: Any, value: str) -> Any:

@@ -97,7 +97,8 @@ def load_text(raw: bytes, file: str) -> LoadedSpec:
         raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec is empty",
                                       "see docs/spec-reference.md for apiVersion, kind, metadata and spec")])
     if not isinstance(document, CommentedMap):
-        raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec must be a mapping (apiVersion, kind, metadata, spec)")])
+        message = "the spec must be a mapping (apiVersion, kind, metadata, spec)"
+        raise KonohaError([Diagnostic(file, 1, 1, "<root>", message)])
     converter = _Converter()
     converter.values[()] = Pos(document.lc.line + 1, document.lc.col + 1)
     data = converter.convert(document, ())
@@ -156,7 +157,8 @@ class _EventScan:
             if kind == "DocumentStartEvent":
                 self.documents += 1
                 if self.documents > 1:
-                    self.fail(mark, (), "expected one YAML document, found a second one", "remove the extra '---' document")
+                    self.fail(mark, (), "expected one YAML document, found a second one",
+                              "remove the extra '---' document")
             elif kind in ("MappingStartEvent", "SequenceStartEvent"):
                 self._open(mark, event.anchor, kind == "MappingStartEvent")
             elif kind in ("MappingEndEvent", "SequenceEndEvent"):

@@ -34,7 +34,8 @@ class _Collector:
         for index, name in enumerate(names):
             where = (*path, index, field) if field else (*path, index)
             if name in seen:
-                self.error(where, f"duplicate {what} '{name}' (also at index {seen[name]})", f"{what} names must be unique")
+                self.error(where, f"duplicate {what} '{name}' (also at index {seen[name]})", f"{what} names "
+                                                                                             "must be unique")
             seen.setdefault(name, index)
 
     def refers(self, value: str, valid: Iterable[str], path: PathKey, what: str, *, key: bool = False) -> None:
@@ -100,7 +101,8 @@ def _check_storage(d: PlatformDocument, c: _Collector) -> None:
             continue
         c.requires(store.enabled, (*SPEC, *path), "the object store", "spec.storage.objectStore.enabled")
         if path != ("storage", "metastore"):
-            c.requires(s.storage.metastore.enabled, (*SPEC, *path), "the Hive Metastore", "spec.storage.metastore.enabled")
+            c.requires(s.storage.metastore.enabled, (*SPEC, *path), "the Hive Metastore",
+                       "spec.storage.metastore.enabled")
 
 
 def _check_compute(d: PlatformDocument, c: _Collector) -> None:
@@ -141,7 +143,8 @@ def _key_list_versions(s: PlatformSpec) -> list[tuple[str, str, PathKey]]:
 
 
 def _has_key_lists(s: PlatformSpec) -> bool:
-    return all(any(k.name == name and k.holds(version) for k in KEY_LISTS) for name, version, _ in _key_list_versions(s))
+    return all(any(k.name == name and k.holds(version) for k in KEY_LISTS)
+               for name, version, _ in _key_list_versions(s))
 
 
 def _check_key_lists(d: PlatformDocument, c: _Collector) -> None:
@@ -176,7 +179,8 @@ def _check_streaming(d: PlatformDocument, c: _Collector) -> None:
             for table, columns in mapping.items():
                 c.refers(table, source.tables, (*path, field, table), "table", key=True)
                 if not columns:
-                    c.error((*path, field, table), "the column list is empty", "name at least one column or remove the entry")
+                    c.error((*path, field, table), "the column list is empty", "name at least one column or "
+                                                                               "remove the entry")
 
 
 def _check_services(d: PlatformDocument, c: _Collector) -> None:

@@ -40,7 +40,8 @@ def pinned_entries(catalog: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         found = [e for e in catalog["charts"] if e["chart"] == upstream.chart and "/" not in e["dir"]]
         if len(found) != 1:
-            raise SystemExit(f"catalog.json has {len(found)} entries for chart {upstream.chart!r} ({upstream.component})")
+            raise SystemExit(f"catalog.json has {len(found)} entries for chart {upstream.chart!r} "
+                             f"({upstream.component})")
         entries.append(found[0])
     return sorted(entries, key=lambda e: str(e["dir"]))
 
@@ -79,7 +80,8 @@ def plan(source: Path) -> dict[Path, bytes]:
 def owned() -> set[Path]:
     """The vendored files now on disk that a refresh may rewrite or delete."""
     charts = {p.relative_to(ROOT) for p in (ROOT / CHARTS).rglob("*") if p.is_file()} - HAND_WRITTEN
-    return charts | {p.relative_to(ROOT) for p in (ROOT / SCHEMAS).glob("*.json")} | ({EXAMPLE} if (ROOT / EXAMPLE).exists() else set())
+    schemas = {p.relative_to(ROOT) for p in (ROOT / SCHEMAS).glob("*.json")}
+    return charts | schemas | ({EXAMPLE} if (ROOT / EXAMPLE).exists() else set())
 
 
 def differences(files: dict[Path, bytes]) -> list[str]:
@@ -94,8 +96,10 @@ def differences(files: dict[Path, bytes]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("source", nargs="?", type=Path, default=ROOT.parent / "shared", help="a shared/ folder (default: ../shared)")
-    parser.add_argument("--check", action="store_true", help="only report copies that differ from SOURCE; exit 1 if any")
+    parser.add_argument("source", nargs="?", type=Path, default=ROOT.parent / "shared", help="a shared/ folder "
+                                                                                             "(default: ../shared)")
+    parser.add_argument("--check", action="store_true",
+                        help="only report copies that differ from SOURCE; exit 1 if any")
     args = parser.parse_args()
     source: Path = args.source.resolve()
     if not (source / "charts" / "catalog.json").is_file():
@@ -106,7 +110,8 @@ def main() -> int:
     if args.check:
         for line in found:
             print(line)
-        print(f"{len(files)} vendored files, {len(found)} differ from {source}" + ("; run `make vendor`" if found else ""))
+        hint = "; run `make vendor`" if found else ""
+        print(f"{len(files)} vendored files, {len(found)} differ from {source}" + hint)
         return 1 if found else 0
     for path in sorted(owned() - set(files)):
         (ROOT / path).unlink()

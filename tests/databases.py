@@ -114,7 +114,8 @@ class PostgresServer:
         result = subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=self.root,
                                 env={**os.environ, "LC_ALL": "C"}, **kwargs)  # type: ignore[call-overload]
         if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}\n{_tail(self.log)}")
+            raise RuntimeError(f"{' '.join(args)} failed "
+                               f"({result.returncode}):\n{result.stdout}{result.stderr}\n{_tail(self.log)}")
 
     def start(self) -> None:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.superuser, "--auth=trust",

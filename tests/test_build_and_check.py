@@ -79,9 +79,11 @@ def test_removing_the_last_source_removes_exactly_its_files(project: tuple[Path,
     result = CliRunner().invoke(main, ["build", str(spec), "--out", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["deleted"] == ["connectors/billing.debezium.json", "connectors/billing.iceberg-sink.json", "sql/billing.prepare.sql"]
+    assert report["deleted"] == ["connectors/billing.debezium.json", "connectors/billing.iceberg-sink.json",
+                                 "sql/billing.prepare.sql"]
     # Its topics, connectors, Vault secret, MERGE job and README rows go from the files that list them.
-    assert "platform/kafka/manifests.yaml" in report["updated"] and "platform/kyuubi/manifests.yaml" in report["updated"]
+    assert "platform/kafka/manifests.yaml" in report["updated"]
+    assert "platform/kyuubi/manifests.yaml" in report["updated"]
     assert not (out / "sql" / "billing.prepare.sql").exists()
     assert (out / "notes.txt").read_text() == "mine\n"
     assert (out / "sql" / "handwritten.sql").read_text() == "select 1;\n"
@@ -126,7 +128,8 @@ def test_an_invalid_spec_leaves_out_untouched(project: tuple[Path, Path]) -> Non
     assert_refused_untouched(spec, out, "unknown Spark profile 'nope'")
 
 
-def test_invalid_output_fails_the_build_before_writing(project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_output_fails_the_build_before_writing(project: tuple[Path, Path],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     spec, out = project
     from konoha_gen import emit
     from konoha_gen.artifact import Artifact
@@ -140,7 +143,8 @@ def test_invalid_output_fails_the_build_before_writing(project: tuple[Path, Path
     assert_refused_untouched(spec, out, "bad.yaml: error: [structure] not valid YAML")
 
 
-def test_a_build_killed_before_the_swap_leaves_the_old_tree(project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_build_killed_before_the_swap_leaves_the_old_tree(project: tuple[Path, Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     spec, out = project
     before = contents(out)
     spec.write_text(spec.read_text().replace("brokers: 1", "brokers: 3"))
@@ -224,7 +228,8 @@ def test_an_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatc
     code, output = run("validate", str(SPEC))
     assert code == 3
     assert output.strip().splitlines() == [
-        "konoha-gen: internal error: RuntimeError: resolver exploded (re-run with --debug for the traceback and report it)"]
+        "konoha-gen: internal error: RuntimeError: resolver exploded (re-run with --debug for the traceback "
+        "and report it)"]
 
 
 @pytest.mark.parametrize("command", ["build", "check", "validate", "schema", "secrets", "graph"])

@@ -1,4 +1,5 @@
-"""CDC on Strimzi: connectors (REST JSON and KafkaConnector), topics, the Connect build, key lists and the Connect wiring."""
+"""CDC on Strimzi: connectors (REST JSON and KafkaConnector), topics, the Connect build, key lists and the Connect
+wiring."""
 
 from __future__ import annotations
 
@@ -61,14 +62,17 @@ def test_one_debezium_source_and_one_iceberg_sink_per_source_in_both_renderings(
         assert config == resource["spec"]["config"], path
         assert resource["metadata"]["labels"]["strimzi.io/cluster"] == "konoha-cdc"
         # Strimzi v1 refuses these inside spec.config (DOMAIN-NOTES.md, Strimzi v1 CRDs).
-        assert not {"name", "connector.class", "tasks.max", "connector.plugin.version"} & resource["spec"]["config"].keys()
+        assert not {"name", "connector.class", "tasks.max",
+                    "connector.plugin.version"} & resource["spec"]["config"].keys()
 
 
-def test_postgres_source_uses_pgoutput_its_own_slot_and_the_prepared_publication(artifacts: list[Artifact], platform: Platform) -> None:
+def test_postgres_source_uses_pgoutput_its_own_slot_and_the_prepared_publication(artifacts: list[Artifact],
+                                                                                 platform: Platform) -> None:
     config = json.loads(_by_path(artifacts)["connectors/shop.debezium.json"].content)["config"]
     shop = next(s for s in platform.sources if s.name == "shop")
     assert config["plugin.name"] == "pgoutput"
-    assert (config["slot.name"], config["publication.name"]) == (shop.slot, shop.publication) == ("konoha_shop", "konoha_shop")
+    assert (config["slot.name"], config["publication.name"]) == (shop.slot, shop.publication)
+    assert (shop.slot, shop.publication) == ("konoha_shop", "konoha_shop")
     assert config["publication.autocreate.mode"] == "disabled"
     prepare = _by_path(artifacts)["sql/shop.prepare.sql"].content  # creates the publication the connector does not
     assert shop.publication is not None
@@ -81,13 +85,15 @@ def test_postgres_source_uses_pgoutput_its_own_slot_and_the_prepared_publication
     assert "include.schema.changes" not in config and "schema.history.internal.kafka.topic" not in config
 
 
-def test_mysql_source_has_its_server_id_and_an_unshared_schema_history_topic(artifacts: list[Artifact], platform: Platform) -> None:
+def test_mysql_source_has_its_server_id_and_an_unshared_schema_history_topic(artifacts: list[Artifact],
+                                                                             platform: Platform) -> None:
     config = json.loads(_by_path(artifacts)["connectors/billing.debezium.json"].content)["config"]
     billing = next(s for s in platform.sources if s.name == "billing")
     assert config["database.server.id"] == str(billing.server_id)
     assert config["schema.history.internal.kafka.topic"] == "billing.schema-history"
     assert config["schema.history.internal.kafka.bootstrap.servers"] == platform.kafka.bootstrap.address  # type: ignore[union-attr]
-    history = next(d for d in _docs(_by_path(artifacts)[KAFKA], "KafkaTopic") if d["spec"]["topicName"] == "billing.schema-history")
+    history = next(d for d in _docs(_by_path(artifacts)[KAFKA], "KafkaTopic")
+                   if d["spec"]["topicName"] == "billing.schema-history")
     assert history["spec"]["partitions"] == 1
     assert history["spec"]["config"]["retention.ms"] == -1
 
@@ -97,9 +103,11 @@ def test_sink_reads_the_lakehouse_wiring_and_routes_each_table(artifacts: list[A
     lake = platform.lakehouse
     assert lake is not None
     assert (config["iceberg.catalog"], config["iceberg.catalog.uri"], config["iceberg.catalog.warehouse"],
-            config["iceberg.catalog.s3.endpoint"]) == (lake.catalog, lake.metastore_uri, lake.warehouse_s3, lake.s3_endpoint)
+            config["iceberg.catalog.s3.endpoint"]) == (lake.catalog, lake.metastore_uri, lake.warehouse_s3,
+                                                       lake.s3_endpoint)
     assert config["topics"] == "shop.public.customers,shop.public.orders,shop.public.products"
-    assert config["iceberg.tables"] == "raw.shop_public_customers_changelog,raw.shop_public_orders_changelog,raw.shop_public_products_changelog"
+    assert config["iceberg.tables"] == ("raw.shop_public_customers_changelog,raw.shop_public_orders_changelog,"
+                                        "raw.shop_public_products_changelog")
     assert config["iceberg.table.raw.shop_public_orders_changelog.route-regex"] == r"public\.orders"
     assert config["iceberg.table.raw.shop_public_orders_changelog.id-columns"] == "order_id"
     assert config["iceberg.table.raw.shop_public_orders_changelog.partition-by"] == "days(created_at)"
@@ -136,7 +144,8 @@ def test_connect_builds_exactly_the_plugins_the_sources_need(tmp_path: Path, art
     connect = _docs(_by_path(artifacts)[CONNECT], "KafkaConnect")[0]
     plugins = {p["name"]: p["artifacts"][0] for p in connect["spec"]["build"]["plugins"]}
     assert sorted(plugins) == ["debezium-mysql", "debezium-postgres", "iceberg-sink"]
-    assert plugins["debezium-postgres"]["url"].endswith("/3.6.1.Final/debezium-connector-postgres-3.6.1.Final-plugin.tar.gz")
+    assert plugins["debezium-postgres"]["url"].endswith(
+        "/3.6.1.Final/debezium-connector-postgres-3.6.1.Final-plugin.tar.gz")
     assert plugins["iceberg-sink"] == {"type": "zip", "url": "https://artifacts.acme.internal/kafka-connect/"
                                                              "iceberg-kafka-connect-runtime-hive-1.11.0.zip"}
 
@@ -160,8 +169,10 @@ def test_the_iceberg_sink_runtime_and_an_image_registry_must_be_supplied(tmp_pat
     with pytest.raises(KonohaError) as caught:
         _compile(tmp_path, drop)
     message = str(caught.value)
-    assert "spec.streaming.connect: Kafka Connect needs the Apache Iceberg sink plugin, which has no published artifact" in message
-    assert "spec.streaming.connect: Strimzi builds the Kafka Connect image with the plugins and needs a registry" in message
+    assert ("spec.streaming.connect: Kafka Connect needs the Apache Iceberg sink plugin, "
+            "which has no published artifact") in message
+    assert ("spec.streaming.connect: Strimzi builds the Kafka Connect image with the plugins "
+            "and needs a registry") in message
 
 
 def test_strimzi_resources_validate_against_the_crd_schemas(artifacts: list[Artifact]) -> None:
@@ -187,16 +198,22 @@ def test_every_emitted_connector_key_is_known(artifacts: list[Artifact]) -> None
 @pytest.mark.parametrize(("connector_class", "key", "expected"), [
     ("io.debezium.connector.postgresql.PostgresConnector", "slot.nmae", "did you mean 'slot.name'"),
     ("io.debezium.connector.postgresql.PostgresConnector", "database.server.name", "refused"),
-    ("io.debezium.connector.postgresql.PostgresConnector", "include.schema.changes", "not a debezium-postgres connector key"),
-    ("io.debezium.connector.postgresql.PostgresConnector", "database.include.list", "not a debezium-postgres connector key"),
+    ("io.debezium.connector.postgresql.PostgresConnector", "include.schema.changes", "not a debezium-postgres "
+                                                                                     "connector key"),
+    ("io.debezium.connector.postgresql.PostgresConnector", "database.include.list", "not a debezium-postgres "
+                                                                                    "connector key"),
     ("io.debezium.connector.mysql.MySqlConnector", "database.history.kafka.topic", "refused"),
     ("io.debezium.connector.mysql.MySqlConnector", "schema.history.internal.kafka.topik", "did you mean"),
     ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.tables.upsert-mode-enabled", "refused"),
     ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.control.group-id", "refused"),
-    ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.tables.auto-create-enable", "did you mean 'iceberg.tables.auto-create-enabled'"),
-    ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.table.raw.t.id-column", "not a per-table sink property"),
-    ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.table.raw.other.id-columns", "which iceberg.tables does not list"),
-    ("org.apache.iceberg.connect.IcebergSinkConnector", "transforms.unwrap.type", "which 'transforms' does not declare"),
+    ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.tables.auto-create-enable", "did you mean "
+                                                                                             "'iceberg.tables.auto-create-enabled'"),
+    ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.table.raw.t.id-column",
+     "not a per-table sink property"),
+    ("org.apache.iceberg.connect.IcebergSinkConnector", "iceberg.table.raw.other.id-columns", "which iceberg.tables "
+                                                                                              "does not list"),
+    ("org.apache.iceberg.connect.IcebergSinkConnector", "transforms.unwrap.type",
+     "which 'transforms' does not declare"),
     ("com.example.Unknown", "anything", "not one whose keys konoha-gen knows"),
 ])
 def test_key_lists_catch_misspelt_removed_and_misplaced_keys(connector_class: str, key: str, expected: str) -> None:
@@ -229,7 +246,8 @@ def _edit_yaml(artifacts: list[Artifact], path: str, change: Any) -> list[Artifa
 
 
 def test_a_missing_topic_fails_naming_connector_and_topic(platform: Platform, artifacts: list[Artifact]) -> None:
-    broken = _edit_yaml(artifacts, KAFKA, lambda d: None if d.get("spec", {}).get("topicName") == "shop.public.orders" else d)
+    broken = _edit_yaml(artifacts, KAFKA,
+                        lambda d: None if d.get("spec", {}).get("topicName") == "shop.public.orders" else d)
     messages = [p.message for p in connect_wiring(platform, broken)]
     assert any(m.startswith("KafkaConnector shop-source: topic 'shop.public.orders'") for m in messages)
     assert any(m.startswith("KafkaConnector shop-iceberg-sink: topic 'shop.public.orders'") for m in messages)
@@ -239,10 +257,12 @@ def test_an_unmounted_secret_or_missing_key_fails(platform: Platform, artifacts:
     def unmount(doc: dict[str, Any]) -> dict[str, Any]:
         if doc["kind"] == "KafkaConnect":
             mounts = doc["spec"]["template"]["connectContainer"]["volumeMounts"]
-            doc["spec"]["template"]["connectContainer"]["volumeMounts"] = [m for m in mounts if "sources-shop" not in m["name"]]
+            doc["spec"]["template"]["connectContainer"]["volumeMounts"] = [m for m in mounts
+                                                                           if "sources-shop" not in m["name"]]
         return doc
     messages = [p.message for p in connect_wiring(platform, _edit_yaml(artifacts, CONNECT, unmount))]
-    assert any("shop-source: database.password reads directory /mnt/secrets/kafka-connect-sources-shop, which KafkaConnect "
+    assert any("shop-source: database.password reads directory /mnt/secrets/kafka-connect-sources-shop, which "
+               "KafkaConnect "
                "konoha-cdc mounts from no Secret" in m for m in messages)
 
     def wrong_key(doc: dict[str, Any]) -> dict[str, Any]:
@@ -250,26 +270,30 @@ def test_an_unmounted_secret_or_missing_key_fails(platform: Platform, artifacts:
             doc["spec"]["config"]["database.password"] = "${directory:/mnt/secrets/kafka-connect-sources-shop:pass}"
         return doc
     messages = [p.message for p in connect_wiring(platform, _edit_yaml(artifacts, CONNECT, wrong_key))]
-    assert any("reads key 'pass' of Secret 'kafka-connect-sources-shop', which Vault path sources/shop does not hold" in m
-               for m in messages)
+    expected = "reads key 'pass' of Secret 'kafka-connect-sources-shop', which Vault path sources/shop does not hold"
+    assert any(expected in m for m in messages)
 
 
 def test_a_removed_vault_static_secret_fails_the_connector(platform: Platform, artifacts: list[Artifact]) -> None:
     vault = "platform/kafka-connect/vault.yaml"
-    broken = _edit_yaml(artifacts, vault, lambda d: None if d["metadata"]["name"] == "kafka-connect-sources-billing" else d)
+    broken = _edit_yaml(artifacts, vault,
+                        lambda d: None if d["metadata"]["name"] == "kafka-connect-sources-billing" else d)
     messages = [p.message for p in connect_wiring(platform, broken)]
-    assert any(m.startswith("KafkaConnector billing-source: database.password reads Secret 'kafka-connect-sources-billing', "
+    assert any(m.startswith("KafkaConnector billing-source: database.password reads Secret "
+                            "'kafka-connect-sources-billing', "
                             "which no VaultStaticSecret") for m in messages)
 
 
 def test_a_plugin_not_built_fails(platform: Platform, artifacts: list[Artifact]) -> None:
     def drop_mysql(doc: dict[str, Any]) -> dict[str, Any]:
         if doc["kind"] == "KafkaConnect":
-            doc["spec"]["build"]["plugins"] = [p for p in doc["spec"]["build"]["plugins"] if p["name"] != "debezium-mysql"]
+            doc["spec"]["build"]["plugins"] = [p for p in doc["spec"]["build"]["plugins"]
+                                               if p["name"] != "debezium-mysql"]
         return doc
     messages = [p.message for p in connect_wiring(platform, _edit_yaml(artifacts, CONNECT, drop_mysql))]
     assert messages == ["KafkaConnector billing-source: class io.debezium.connector.mysql.MySqlConnector needs plugin "
-                        "'debezium-mysql', which KafkaConnect konoha-cdc does not build (plugins: ['debezium-postgres', 'iceberg-sink'])"]
+                        "'debezium-mysql', which KafkaConnect konoha-cdc does not build (plugins: "
+                        "['debezium-postgres', 'iceberg-sink'])"]
 
 
 def test_a_json_body_without_its_kafka_connector_fails(platform: Platform, artifacts: list[Artifact]) -> None:

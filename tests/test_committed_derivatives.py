@@ -56,7 +56,8 @@ def test_secrets_command_lists_the_inventory_shown_in_out_readme() -> None:
     listing = json.loads(result.output)
     readme = (ROOT / "out" / "README.md").read_text()
     assert listing["mount"] == "konoha"
-    assert {s["path"] for s in listing["secrets"]} >= {"minio/root", "sources/shop", "sources/billing", "keycloak/admin"}
+    assert {s["path"] for s in listing["secrets"]} >= {"minio/root", "sources/shop", "sources/billing",
+                                                       "keycloak/admin"}
     for entry in listing["secrets"]:
         assert entry["keys"] and entry["readers"] and entry["origin"] in ("generated", "manual")
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{entry['path']}` |"))

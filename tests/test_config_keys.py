@@ -40,7 +40,8 @@ def test_prefix_families_and_catalog_properties() -> None:
     assert spark_key_problem("spark.sql.catalog.iceberg.uri", CATALOGS) is None
     assert spark_key_problem("spark.sql.catalog.iceberg.hadoop.fs.s3a.endpoint", CATALOGS) is None
     assert spark_key_problem("spark.sql.catalog.iceberg.warehous", CATALOGS) == \
-        "'spark.sql.catalog.iceberg.warehous': 'warehous' is not an Iceberg Spark catalog property (did you mean 'warehouse'?)"
+        "'spark.sql.catalog.iceberg.warehous': 'warehous' is not an Iceberg Spark catalog property " \
+        "(did you mean 'warehouse'?)"
     assert kyuubi_key_problem("kyuubi.engine.share.levle", CATALOGS) == \
         "'kyuubi.engine.share.levle' is not a Kyuubi configuration key (did you mean 'kyuubi.engine.share.level'?)"
 
@@ -56,7 +57,8 @@ def test_every_generated_conf_line_uses_real_keys() -> None:
 
 
 def test_spark_defaults_follow_the_profile_and_the_lakehouse() -> None:
-    etl = dict(line.split("=", 1) for line in (ROOT / "out" / "spark" / "etl.spark-defaults.conf").read_text().splitlines()
+    etl = dict(line.split("=",
+                          1) for line in (ROOT / "out" / "spark" / "etl.spark-defaults.conf").read_text().splitlines()
                if not line.startswith("#"))
     assert etl["spark.dynamicAllocation.enabled"] == "true"
     assert etl["spark.dynamicAllocation.shuffleTracking.enabled"] == "true"  # no shuffle service on Kubernetes
@@ -93,4 +95,5 @@ def test_every_emitted_trino_catalog_property_is_known_and_a_misspelt_one_fails_
     problems = [p for p in run_checks(platform, broken) if p.check == "keys"]
     assert [(p.path, p.message) for p in problems] == [(
         "platform/trino/values-trino.yaml",
-        "catalog iceberg: 's3.path-style-acess' is not a Trino 480 Iceberg catalog property (did you mean 's3.path-style-access'?)")]
+        "catalog iceberg: 's3.path-style-acess' is not a Trino 480 Iceberg catalog property (did you mean "
+        "'s3.path-style-access'?)")]

@@ -22,7 +22,8 @@ def test_each_project_targets_its_kyuubi_servers_thrift_service() -> None:
 
 def test_a_second_project_on_another_server_gets_its_own_profile(spec_text: str) -> None:
     def add(data: dict) -> None:  # type: ignore[type-arg]
-        data["spec"]["modeling"]["dbt"]["projects"].append({"name": "adhoc", "server": "interactive", "schema": "staging"})
+        data["spec"]["modeling"]["dbt"]["projects"].append({"name": "adhoc", "server": "interactive",
+                                                            "schema": "staging"})
 
     from konoha_gen.emit.dbt import emit
 

@@ -123,7 +123,8 @@ def test_adding_a_cdc_source_starts_its_connectors_and_asks_for_its_sql(repo: Re
     assert code == 1
     started = {f["subject"] for f in findings(report, area="connector", action="start")}
     assert {"connector crm-source", "connector crm-iceberg-sink"} <= started
-    assert findings(report, subject="connector crm-source", action="start")[0]["reason"] == "new connector (snapshot.mode=initial)"
+    assert findings(report, subject="connector crm-source",
+                    action="start")[0]["reason"] == "new connector (snapshot.mode=initial)"
     assert resource(report, "KafkaConnector konoha-streaming/crm-source")["action"] == "added"
     assert resource(report, "VaultStaticSecret konoha-streaming/kafka-connect-sources-crm")["action"] == "added"
     assert findings(report, subject="sql/crm.prepare.sql", action="run", severity="warning")
@@ -139,7 +140,8 @@ def test_changing_a_spark_profile_upgrades_the_kyuubi_release_that_uses_it(repo:
     code, report = diff_json(repo)
     assert code == 1
     conf = resource(report, "spark/etl.spark-defaults.conf")
-    assert conf["fields"] == [{"path": "spark.executor.memory", "pathParts": ["spark.executor.memory"], "old": "4g", "new": "8g"}]
+    assert conf["fields"] == [{"path": "spark.executor.memory", "pathParts": ["spark.executor.memory"], "old": "4g",
+                               "new": "8g"}]
     assert findings(report, area="helm", subject="HelmRelease konoha-compute/kyuubi-batch", action="upgrade")
     assert not findings(report, area="helm", subject="HelmRelease konoha-compute/kyuubi-interactive")
     assert findings(report, area="workload", subject="StatefulSet konoha-compute/kyuubi-batch", action="may roll")
@@ -162,12 +164,14 @@ def test_renaming_a_replication_slot_is_flagged_dangerous(repo: Repo) -> None:
 
 
 def test_removing_a_bucket_is_flagged_as_a_destroy(repo: Repo) -> None:
-    repo.edit(replace("        - name: warehouse\n", "        - name: warehouse\n        - name: scratch\n"), "a scratch bucket")
+    repo.edit(replace("        - name: warehouse\n", "        - name: warehouse\n        - name: scratch\n"),
+              "a scratch bucket")
     repo.edit(replace("        - name: scratch\n", ""), "drop the scratch bucket")
     code, report = diff_json(repo)
     assert code == 1
     [destroy] = findings(report, area="terraform", action="destroy")
-    assert destroy == {"area": "terraform", "subject": "minio_s3_bucket.scratch (terraform/10-platform)", "action": "destroy",
+    assert destroy == {"area": "terraform", "subject": "minio_s3_bucket.scratch (terraform/10-platform)",
+                       "action": "destroy",
                        "severity": "danger", "reason": "removed: destroys the bucket and every object in it"}
     assert [r["title"] for r in report["resources"]] == ["minio_s3_bucket.scratch (terraform/10-platform)"]
 
@@ -182,7 +186,8 @@ def test_a_whitespace_and_comment_only_change_in_the_worktree_is_no_change(repo:
                          .replace("\n  storage:\n", "\n\n  # storage, reformatted\n\n  storage:\n", 1) + "\n\n")
     result = CliRunner().invoke(main, ["diff", "--worktree", str(repo.spec)])  # --base defaults to HEAD
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout.splitlines() == [f"konoha-gen diff: HEAD ({repo.git('rev-parse', 'HEAD')[:12]}) -> worktree", "no changes"]
+    assert result.stdout.splitlines() == [f"konoha-gen diff: HEAD ({repo.git('rev-parse', 'HEAD')[:12]}) -> worktree",
+                                          "no changes"]
 
 
 def test_head_and_worktree_exclude_each_other(repo: Repo) -> None:
@@ -206,7 +211,8 @@ def test_an_invalid_spec_exits_2_naming_the_revision(repo: Repo) -> None:
     assert stdout == ""
     first, second = stderr.splitlines()[:2]
     assert first.startswith("konoha-gen diff: the spec is invalid at HEAD (")
-    assert re.match(r"HEAD:spec/konoha\.yaml:\d+:\d+: error: spec\.compute\.kyuubi\.servers\[1\]\.profile: unknown Spark profile 'etll'",
+    assert re.match(r"HEAD:spec/konoha\.yaml:\d+:\d+: error: spec\.compute\.kyuubi\.servers\[1\]\.profile: unknown "
+                    r"Spark profile 'etll'",
                     second), second
 
 
@@ -220,7 +226,8 @@ def test_the_markdown_comment_of_a_spark_profile_change(repo: Repo, snapshot: Sn
     repo.git("branch", "-q", "-m", "main")
     repo.git("checkout", "-q", "-b", "feature")
     repo.edit(replace("executor: {cores: 2, memory: 4g}", "executor: {cores: 2, memory: 8g}"), "bigger ETL executors")
-    result = CliRunner().invoke(main, ["diff", "--base", "main", "--head", "feature", "--format", "markdown", str(repo.spec)])
+    result = CliRunner().invoke(main,
+                                ["diff", "--base", "main", "--head", "feature", "--format", "markdown", str(repo.spec)])
     assert result.exit_code == 1, result.stderr
     comment = re.sub(r"\(([0-9a-f]{12})\)", "(<sha>)", result.stdout).replace(str(repo.spec), "spec/konoha.yaml")
     assert comment == snapshot(extension_class=MarkdownSnapshot)
@@ -245,13 +252,15 @@ def test_field_paths_name_list_items_by_their_identity() -> None:
     old = {"spec": {"env": [{"name": "X", "value": "1"}], "tags": ["a"]}}
     new = {"spec": {"env": [{"name": "X", "value": "2"}], "tags": ["a", "b"]}}
     changes = diff_values(old, new)
-    assert [(format_path(p), o, n) for p, o, n in changes] == [("spec.env[name=X].value", "1", "2"), ("spec.tags[b]", MISSING, "b")]
+    assert [(format_path(p), o, n) for p, o, n in changes] == [("spec.env[name=X].value", "1", "2"),
+                                                               ("spec.tags[b]", MISSING, "b")]
     assert format_path(("config", "slot.name")) == 'config["slot.name"]'
     assert format_path(("spec", Item("name", "a"), 0)) == "spec[name=a][0]"
 
 
 def test_conf_files_read_key_value_and_key_space_value() -> None:
-    assert conf_pairs("# c\nspark.a=1\nspark.b 2\n\nkyuubi.c = x=y\n") == {"spark.a": "1", "spark.b": "2", "kyuubi.c": "x=y"}
+    assert conf_pairs("# c\nspark.a=1\nspark.b 2\n\nkyuubi.c = x=y\n") == {"spark.a": "1", "spark.b": "2",
+                                                                           "kyuubi.c": "x=y"}
 
 
 SECRET = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: n}\nstringData: {password: %s}\n"
@@ -270,7 +279,8 @@ def test_secret_values_are_masked_and_references_are_not() -> None:
     assert shown["auth.password"] == (MASK, MASK)
     assert shown["auth.existingSecret"] == ("db", "db2")
     assert shown["auth.passwordKey"] == ("password", "pass")
-    assert shown['config["database.password"]'] == ("${directory:/mnt/secrets/c:password}", "${directory:/mnt/secrets/d:password}")
+    assert shown['config["database.password"]'] == ("${directory:/mnt/secrets/c:password}",
+                                                    "${directory:/mnt/secrets/d:password}")
     for text in (render.text(report), render.markdown(report), render.as_json(report)):
         assert "hunter" not in text and "s3cr3t" not in text
 
@@ -297,9 +307,11 @@ resource "minikube_cluster" "this" {
 
 
 def test_terraform_rules_replace_destroy_and_variable_defaults() -> None:
-    base = tree({"tf/main.tf": MAIN_TF % ("raw", '"password", "username"'), "tf/variables.tf": 'variable "cpus" {\n  default = 8\n}\n',
+    base = tree({"tf/main.tf": MAIN_TF % ("raw", '"password", "username"'),
+                 "tf/variables.tf": 'variable "cpus" {\n  default = 8\n}\n',
                  "tf/secrets.tf": VAULT_TF % "s3cr3t"})
-    head = tree({"tf/main.tf": MAIN_TF % ("bronze", '"password"'), "tf/variables.tf": 'variable "cpus" {\n  default = 4\n}\n',
+    head = tree({"tf/main.tf": MAIN_TF % ("bronze", '"password"'),
+                 "tf/variables.tf": 'variable "cpus" {\n  default = 4\n}\n',
                  "tf/secrets.tf": VAULT_TF % "n3w"})
     report = diff_trees(base, head)
     got = {(f.subject, f.action, f.severity) for f in report.findings}
@@ -319,7 +331,8 @@ def test_moving_terraform_blocks_between_files_is_no_change() -> None:
 
 
 def connector(name: str, **config: str) -> str:
-    return json.dumps({"name": name, "config": {"connector.class": "io.debezium.connector.mysql.MySqlConnector", **config}})
+    return json.dumps({"name": name,
+                       "config": {"connector.class": "io.debezium.connector.mysql.MySqlConnector", **config}})
 
 
 def test_connector_rules_dangerous_keys_restarts_and_renames() -> None:
@@ -328,7 +341,8 @@ def test_connector_rules_dangerous_keys_restarts_and_renames() -> None:
     head = tree({"connectors/a.json": connector("a", **{"topic.prefix": "a2", "tasks.max": "2"}),
                  "connectors/c.json": connector("c", **{"slot.name": "b"})})
     got = {(f.subject, f.action, f.severity) for f in diff_trees(base, head).findings}
-    assert got == {("connector a", "re-snapshot", "danger"), ("connector a", "restart", "info"), ("connector b", "delete", "warning"),
+    assert got == {("connector a", "re-snapshot", "danger"), ("connector a", "restart", "info"),
+                   ("connector b", "delete", "warning"),
                    ("connector c", "start", "info"), ("connector c", "start", "danger")}
 
 

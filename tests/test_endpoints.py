@@ -20,7 +20,8 @@ from tests.conftest import SPEC
 from tests.helpers import edit_spec
 
 #: Every artifact that reads the object store, the metastore or the catalog name.
-CONSUMERS = ("spark/etl.spark-defaults.conf", "spark/small.spark-defaults.conf", "platform/kyuubi/values-kyuubi-batch.yaml",
+CONSUMERS = ("spark/etl.spark-defaults.conf", "spark/small.spark-defaults.conf",
+             "platform/kyuubi/values-kyuubi-batch.yaml",
              "platform/kyuubi/values-kyuubi-interactive.yaml", "platform/trino/values-trino.yaml",
              "connectors/shop.iceberg-sink.json", "connectors/billing.iceberg-sink.json")
 
@@ -53,10 +54,12 @@ def test_renaming_the_object_store_and_metastore_services_in_one_place_moves_eve
     after = emit_all(moved)
     old_files, new_files = _files(artifacts), _files(after)
     for path in CONSUMERS:
-        assert "minio.konoha-storage.svc" in old_files[path] and "hive-metastore.konoha-metastore.svc" in old_files[path], path
+        assert "minio.konoha-storage.svc" in old_files[path], path
+        assert "hive-metastore.konoha-metastore.svc" in old_files[path], path
         assert "objects.konoha-storage.svc.cluster.local:9000" in new_files[path], path
         assert "thrift://catalog-thrift.konoha-metastore.svc.cluster.local:9083" in new_files[path], path
-        assert "minio.konoha-storage.svc" not in new_files[path] and "hive-metastore.konoha-metastore.svc" not in new_files[path]
+        assert "minio.konoha-storage.svc" not in new_files[path]
+        assert "hive-metastore.konoha-metastore.svc" not in new_files[path]
     # The charts are told the new names, so the Services they create are the ones addressed: still wired.
     assert "fullnameOverride: objects" in new_files["platform/minio/values-minio.yaml"]
     assert "fullNameOverride: catalog-thrift" in new_files["platform/hive-metastore/values-hive-metastore.yaml"]
@@ -78,7 +81,8 @@ def test_changing_the_catalog_and_warehouse_in_the_spec_moves_every_consumer(tmp
         assert "spark.sql.defaultCatalog=lake" in files[conf]  # what dbt's Kyuubi sessions write into
     assert "catalogs:\n  lake: |\n    connector.name=iceberg" in files["platform/trino/values-trino.yaml"]
     for sink in ("connectors/shop.iceberg-sink.json", "connectors/billing.iceberg-sink.json"):
-        assert '"iceberg.catalog": "lake"' in files[sink] and '"iceberg.catalog.warehouse": "s3://lakehouse/tables/"' in files[sink]
+        assert '"iceberg.catalog": "lake"' in files[sink]
+        assert '"iceberg.catalog.warehouse": "s3://lakehouse/tables/"' in files[sink]
     assert "MERGE INTO lake.raw.shop_public_orders AS t" in files["platform/kyuubi/manifests.yaml"]
     assert "trino.konoha-access.svc.cluster.local:8080/lake" in files["platform/airflow/values-airflow.yaml"]
     assert check(moved, emit_all(moved)) == []
@@ -89,16 +93,19 @@ def test_a_broken_service_reference_names_both_ends(platform: Platform, artifact
     problems = check(platform, broken)
     assert len(problems) == 1
     assert problems[0].path == "platform/trino/values-trino.yaml"
-    assert problems[0].message.startswith("refers to hive-metastor.konoha-metastore.svc:9083, but no artifact creates Service "
+    assert problems[0].message.startswith("refers to hive-metastor.konoha-metastore.svc:9083, but no artifact "
+                                          "creates Service "
                                           "hive-metastor in namespace konoha-metastore (Services there: ")
     assert "hive-metastore (platform/hive-metastore/values-hive-metastore.yaml)" in problems[0].message
 
 
-def test_a_wrong_port_names_the_service_and_the_artifact_creating_it(platform: Platform, artifacts: list[Artifact]) -> None:
+def test_a_wrong_port_names_the_service_and_the_artifact_creating_it(platform: Platform,
+                                                                     artifacts: list[Artifact]) -> None:
     broken = _replace(artifacts, "platform/airflow/values-airflow.yaml", "konoha-compute.svc.cluster.local:10009",
                       "konoha-compute.svc.cluster.local:10000")
     assert [p.message for p in check(platform, broken)] == [
-        "refers to kyuubi-batch-thrift-binary.konoha-compute.svc:10000, but Service kyuubi-batch-thrift-binary, created by "
+        "refers to kyuubi-batch-thrift-binary.konoha-compute.svc:10000, but Service "
+        "kyuubi-batch-thrift-binary, created by "
         "platform/kyuubi/values-kyuubi-batch.yaml, exposes port(s) 10009"]
 
 
@@ -107,7 +114,8 @@ def test_moving_a_producer_breaks_its_consumers(platform: Platform, artifacts: l
     paths = {p.path for p in check(platform, broken)}
     # Airflow's connection URI, the MERGE CronJob's JDBC URL, dbt's host/port keys and the tenants' JDBC URLs in
     # out/README.md all address it.
-    assert paths == {"platform/airflow/values-airflow.yaml", "platform/kyuubi/manifests.yaml", "dbt/profiles.yml", "README.md"}
+    assert paths == {"platform/airflow/values-airflow.yaml", "platform/kyuubi/manifests.yaml", "dbt/profiles.yml",
+                     "README.md"}
 
 
 def test_an_unknown_bucket_is_reported(platform: Platform, artifacts: list[Artifact]) -> None:

@@ -172,7 +172,8 @@ def test_a_misspelt_key_is_caught_per_chart(component: str) -> None:
 def test_grafana_subchart_values_are_checked_against_the_grafana_chart() -> None:
     charts = VENDORED_CHARTS
     values = {"grafana": {"enabled": True, "admin": {"existingSecret": "g"}, "adminPasword": "x"}}
-    assert check_values(charts, "kube-prometheus-stack", values) == ["grafana.adminPasword: key not in grafana's values.yaml"]
+    assert check_values(charts, "kube-prometheus-stack", values) == ["grafana.adminPasword: key not in "
+                                                                     "grafana's values.yaml"]
 
 
 def _leaves(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:

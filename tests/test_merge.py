@@ -25,7 +25,8 @@ def _table(platform: Platform, source: str, table: str) -> CdcTable:
     return next(t for s in platform.sources if s.name == source for t in s.tables if t.table == table)
 
 
-CDC = 'STRUCT(op VARCHAR, ts TIMESTAMP, "offset" BIGINT, source VARCHAR, target VARCHAR, "key" STRUCT(order_id INTEGER))'
+CDC = ('STRUCT(op VARCHAR, ts TIMESTAMP, "offset" BIGINT, source VARCHAR, target VARCHAR, '
+       '"key" STRUCT(order_id INTEGER))')
 
 
 @pytest.fixture()
@@ -35,9 +36,12 @@ def db(platform: Platform) -> Iterator[duckdb.DuckDBPyConnection]:
     catalog = platform.lakehouse.catalog  # type: ignore[union-attr]
     connection.execute(f"ATTACH ':memory:' AS {catalog}; CREATE SCHEMA {catalog}.raw")
     table = _table(platform, "shop", "public.orders")
-    connection.execute(f"CREATE TABLE {catalog}.{table.sink_table} (order_id INTEGER, status VARCHAR, amount INTEGER, _cdc {CDC})")
-    # What the generated CREATE TABLE ... AS SELECT * FROM <log> WHERE 1 = 0 makes (minus Iceberg's USING/PARTITIONED BY).
-    connection.execute(f"CREATE TABLE {catalog}.{table.current_table} AS SELECT * FROM {catalog}.{table.sink_table} WHERE 1 = 0")
+    connection.execute(f"CREATE TABLE {catalog}.{table.sink_table} (order_id INTEGER, status VARCHAR, amount "
+                       f"INTEGER, _cdc {CDC})")
+    # What the generated CREATE TABLE ... AS SELECT * FROM <log> WHERE 1 = 0 makes
+    # (minus Iceberg's USING/PARTITIONED BY).
+    connection.execute(f"CREATE TABLE {catalog}.{table.current_table} AS SELECT * FROM "
+                       f"{catalog}.{table.sink_table} WHERE 1 = 0")
     yield connection
     connection.close()
 
@@ -61,7 +65,8 @@ def _merge(db: duckdb.DuckDBPyConnection, platform: Platform) -> dict[int, tuple
 
 def _state(db: duckdb.DuckDBPyConnection, platform: Platform) -> dict[int, tuple[str, int, int]]:
     table = _table(platform, "shop", "public.orders")
-    rows = db.execute(f"SELECT order_id, status, amount, _cdc.offset FROM {platform.lakehouse.catalog}.{table.current_table}"  # type: ignore[union-attr]
+    rows = db.execute("SELECT order_id, status, amount, _cdc.offset FROM "
+                      f"{platform.lakehouse.catalog}.{table.current_table}"  # type: ignore[union-attr]
                       ).fetchall()
     assert len(rows) == len({r[0] for r in rows}), "one row per key"
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
@@ -77,7 +82,8 @@ BATCH_1 = [
 ]
 
 
-def test_latest_event_per_key_wins_deletes_remove_and_duplicates_collapse(db: duckdb.DuckDBPyConnection, platform: Platform) -> None:
+def test_latest_event_per_key_wins_deletes_remove_and_duplicates_collapse(db: duckdb.DuckDBPyConnection,
+                                                                          platform: Platform) -> None:
     events = list(BATCH_1)
     random.Random(7).shuffle(events)  # the log's physical order means nothing; offsets do
     _append(db, platform, events)
@@ -123,7 +129,8 @@ def test_tables_without_keys_match_on_the_debezium_record_key(platform: Platform
     connection.execute("ATTACH ':memory:' AS iceberg; CREATE SCHEMA iceberg.raw")
     cdc = 'STRUCT(op VARCHAR, ts TIMESTAMP, "offset" BIGINT, source VARCHAR, target VARCHAR, "key" STRUCT(id INTEGER))'
     connection.execute(f"CREATE TABLE iceberg.{customers.sink_table} (id INTEGER, name VARCHAR, _cdc {cdc})")
-    connection.execute(f"CREATE TABLE iceberg.{customers.current_table} AS SELECT * FROM iceberg.{customers.sink_table} WHERE 1 = 0")
+    connection.execute(f"CREATE TABLE iceberg.{customers.current_table} AS SELECT * FROM "
+                       f"iceberg.{customers.sink_table} WHERE 1 = 0")
     rows = [(1, "ann", "I", 1), (2, "bob", "I", 2), (1, "anne", "U", 3), (2, "bob", "D", 4), (2, "bob", "D", 4)]
     connection.executemany(f"INSERT INTO iceberg.{customers.sink_table} VALUES (?, ?, ?)",
                            [(i, n, {"op": op, "ts": "2026-11-25", "offset": o, "source": "public.customers",
@@ -136,7 +143,8 @@ def test_tables_without_keys_match_on_the_debezium_record_key(platform: Platform
 def test_script_creates_partitioned_current_tables_and_merges_every_table(platform: Platform) -> None:
     shop = next(s for s in platform.sources if s.name == "shop")
     text = script(platform, shop)
-    assert "CREATE TABLE IF NOT EXISTS iceberg.raw.shop_public_orders\nUSING iceberg\nPARTITIONED BY (days(created_at))\n" \
+    assert "CREATE TABLE IF NOT EXISTS iceberg.raw.shop_public_orders\n" \
+           "USING iceberg\nPARTITIONED BY (days(created_at))\n" \
            "AS SELECT * FROM iceberg.raw.shop_public_orders_changelog WHERE 1 = 0;" in text
     assert text.count("MERGE INTO ") == len(shop.tables) == 3
     assert "ON t.order_id = s.order_id" in text
@@ -146,7 +154,8 @@ def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platfor
     files = {a.path: a for a in emit_all(platform)}
     docs = list(yaml.safe_load_all(files["platform/kyuubi/manifests.yaml"].content))
     jobs = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CronJob"}
-    maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("cdc-merge-")}
+    maps = {d["metadata"]["name"]: d for d in docs
+            if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("cdc-merge-")}
     assert sorted(jobs) == sorted(maps) == ["cdc-merge-billing", "cdc-merge-shop"]
     batch = next(k for k in platform.kyuubi if k.name == "batch")  # the tenant writing 'raw' uses it
     for source in platform.sources:
@@ -158,11 +167,13 @@ def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platfor
         assert maps[f"cdc-merge-{source.name}"]["data"]["merge.sql"] == script(platform, source)
 
 
-def test_a_job_creates_the_lakehouse_namespaces_and_a_change_makes_a_new_job(platform: Platform, tmp_path: Path) -> None:
+def test_a_job_creates_the_lakehouse_namespaces_and_a_change_makes_a_new_job(platform: Platform,
+                                                                             tmp_path: Path) -> None:
     docs = list(yaml.safe_load_all({a.path: a for a in emit_all(platform)}["platform/kyuubi/manifests.yaml"].content))
     jobs = [d for d in docs if d["kind"] == "Job"]
     assert len(jobs) == 1 and jobs[0]["metadata"]["name"].startswith("lakehouse-namespaces-")
-    sql = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == jobs[0]["metadata"]["name"])["data"]
+    job_name = jobs[0]["metadata"]["name"]
+    sql = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == job_name)["data"]
     assert [line for line in sql["namespaces.sql"].splitlines() if not line.startswith("--")] == [
         "CREATE NAMESPACE IF NOT EXISTS iceberg.raw;", "CREATE NAMESPACE IF NOT EXISTS iceberg.staging;",
         "CREATE NAMESPACE IF NOT EXISTS iceberg.marts;"]
@@ -175,6 +186,7 @@ def test_a_job_creates_the_lakehouse_namespaces_and_a_change_makes_a_new_job(pla
     path = tmp_path / "konoha.yaml"
     path.write_text(edit_spec(SPEC.read_text(), more))
     changed = compile_platform(path)
-    other = [d for d in yaml.safe_load_all({a.path: a for a in emit_all(changed)}["platform/kyuubi/manifests.yaml"].content)
+    other = [d for d in yaml.safe_load_all({a.path: a
+                                            for a in emit_all(changed)}["platform/kyuubi/manifests.yaml"].content)
              if d["kind"] == "Job"]
     assert other[0]["metadata"]["name"] != jobs[0]["metadata"]["name"]  # a Job's template is immutable: a new Job

@@ -42,7 +42,8 @@ def _compile(tmp_path: Path, change: Any) -> tuple[Platform, list[Artifact]]:
 
 
 def _replace(artifacts: list[Artifact], path: str, docs: list[dict[str, Any]]) -> list[Artifact]:
-    return [Artifact(a.path, yaml.safe_dump_all(docs, sort_keys=False), a.emitter) if a.path == path else a for a in artifacts]
+    return [Artifact(a.path, yaml.safe_dump_all(docs, sort_keys=False), a.emitter) if a.path == path else a
+            for a in artifacts]
 
 
 # -- monitors ------------------------------------------------------------------
@@ -67,7 +68,8 @@ def test_one_monitor_per_component_that_exposes_metrics(platform: Platform, arti
     assert spark["selector"] == {"matchLabels": {"spark-role": "driver"}}
     assert {e["path"] for e in spark["podMetricsEndpoints"]} == {"/metrics/prometheus", "/metrics/executors/prometheus"}
     kyuubi = monitors["kyuubi"]["spec"]["selector"]["matchExpressions"]
-    assert kyuubi == [{"key": "app.kubernetes.io/instance", "operator": "In", "values": ["kyuubi-interactive", "kyuubi-batch"]}]
+    assert kyuubi == [{"key": "app.kubernetes.io/instance", "operator": "In",
+                       "values": ["kyuubi-interactive", "kyuubi-batch"]}]
 
 
 def test_the_charts_are_told_to_expose_what_the_monitors_scrape(artifacts: list[Artifact]) -> None:
@@ -76,8 +78,10 @@ def test_the_charts_are_told_to_expose_what_the_monitors_scrape(artifacts: list[
         assert values["metrics"] == {"enabled": True, "reporters": "PROMETHEUS", "prometheusPort": 10019,
                                      "podMonitor": {"enabled": False}, "serviceMonitor": {"enabled": False}}
     trino = _values(artifacts, "trino")
-    assert trino["jmx"]["enabled"] and trino["jmx"]["exporter"]["enabled"] and trino["serviceMonitor"] == {"enabled": False}
-    assert yaml.safe_load(trino["jmx"]["exporter"]["configProperties"])["hostPort"] == f"localhost:{trino['jmx']['registryPort']}"
+    assert trino["jmx"]["enabled"] and trino["jmx"]["exporter"]["enabled"]
+    assert trino["serviceMonitor"] == {"enabled": False}
+    exporter = yaml.safe_load(trino["jmx"]["exporter"]["configProperties"])
+    assert exporter["hostPort"] == f"localhost:{trino['jmx']['registryPort']}"
     assert _values(artifacts, "airflow")["statsd"] == {"enabled": True}
     assert _values(artifacts, "minio")["environment"] == {"MINIO_PROMETHEUS_AUTH_TYPE": "public"}
     conf = next(a for a in artifacts if a.path == "spark/etl.spark-defaults.conf").content
@@ -103,13 +107,15 @@ def test_monitors_are_applied_by_a_stage_after_the_observability_layer(artifacts
 
 def test_prometheus_selects_every_monitor(artifacts: list[Artifact]) -> None:
     spec = _values(artifacts, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
-    assert spec["serviceMonitorSelectorNilUsesHelmValues"] is False and spec["podMonitorSelectorNilUsesHelmValues"] is False
+    assert spec["serviceMonitorSelectorNilUsesHelmValues"] is False
+    assert spec["podMonitorSelectorNilUsesHelmValues"] is False
     assert not {"serviceMonitorSelector", "podMonitorSelector", "serviceMonitorNamespaceSelector",
                 "podMonitorNamespaceSelector"} & set(spec)  # nil selectors: every monitor in every namespace
 
 
 # -- dashboards ------------------------------------------------------------------
-def test_one_dashboard_configmap_per_spec_name_with_the_sidecar_label(platform: Platform, artifacts: list[Artifact]) -> None:
+def test_one_dashboard_configmap_per_spec_name_with_the_sidecar_label(platform: Platform,
+                                                                      artifacts: list[Artifact]) -> None:
     configmaps = _docs(artifacts, DASHBOARDS)
     names = list(platform.spec.observability.grafana.dashboards)
     assert names == ["kyuubi", "spark", "trino", "kafka", "airflow"]
@@ -168,12 +174,14 @@ UPSTREAM = {
               "metrics_executor_failedTasks_total", "metrics_executor_memoryUsed_bytes",
               "metrics_executor_totalInputBytes_bytes_total", "metrics_executor_totalShuffleRead_bytes_total",
               "metrics_executor_totalShuffleWrite_bytes_total", "metrics_executor_totalGCTime_seconds_total",
-              "metrics_executor_totalDuration_seconds_total", "metrics_spark_driver_DAGScheduler_stage_runningStages_Value",
+              "metrics_executor_totalDuration_seconds_total",
+              "metrics_spark_driver_DAGScheduler_stage_runningStages_Value",
               "metrics_spark_driver_DAGScheduler_stage_waitingStages_Value",
               "metrics_spark_driver_DAGScheduler_stage_failedStages_Value",
               "metrics_spark_driver_DAGScheduler_job_activeJobs_Value"},
     "airflow": {"airflow_scheduler_heartbeat", "airflow_executor_running_tasks", "airflow_executor_queued_tasks",
-                "airflow_executor_open_slots", "airflow_ti_successes", "airflow_ti_failures", "airflow_dagrun_duration_count",
+                "airflow_executor_open_slots", "airflow_ti_successes", "airflow_ti_failures",
+                "airflow_dagrun_duration_count",
                 "airflow_dagrun_duration_sum", "airflow_dagrun_failed_count", "airflow_pool_open_slots",
                 "airflow_pool_starving_tasks", "airflow_dag_processing_total_parse_time"},
 }
@@ -217,11 +225,14 @@ def _export(file: str, mbean: str) -> str | None:
      "kafka_controller_kafkacontroller_activecontrollercount"),
     ("kafka-metrics.yaml", "kafka.network<type=RequestMetrics, name=TotalTimeMs, request=Produce><>99thPercentile",
      "kafka_network_requestmetrics_totaltimems"),
-    ("kafka-connect-metrics.yaml", "kafka.connect<type=source-task-metrics, connector=shop-source, task=0><>source-record-poll-total",
+    ("kafka-connect-metrics.yaml", "kafka.connect<type=source-task-metrics, connector=shop-source, "
+                                   "task=0><>source-record-poll-total",
      "kafka_connect_source_task_source_record_poll_total"),
-    ("kafka-connect-metrics.yaml", "kafka.connect<type=connector-task-metrics, connector=shop-source, task=0><>status: running",
+    ("kafka-connect-metrics.yaml", "kafka.connect<type=connector-task-metrics, connector=shop-source, "
+                                   "task=0><>status: running",
      "kafka_connect_connector_task_status"),
-    ("kafka-connect-metrics.yaml", "debezium.postgres<type=connector-metrics, context=streaming, server=shop><>MilliSecondsBehindSource",
+    ("kafka-connect-metrics.yaml", "debezium.postgres<type=connector-metrics, context=streaming, "
+                                   "server=shop><>MilliSecondsBehindSource",
      "debezium_streaming_millisecondsbehindsource"),
     ("trino-jmx-exporter.yaml", "trino.execution<name=QueryManager><>RunningQueries: 3",
      "trino_execution_QueryManager_RunningQueries"),
@@ -229,9 +240,11 @@ def _export(file: str, mbean: str) -> str | None:
      "trino_execution_QueryManager_FailedQueries_TotalCount"),
     ("trino-jmx-exporter.yaml", "trino.memory<type=ClusterMemoryPool, name=general><>FreeDistributedBytes: 1",
      "trino_memory_ClusterMemoryPool_general_FreeDistributedBytes"),
-    ("trino-jmx-exporter.yaml", "java.lang<type=Memory><HeapMemoryUsage>used: 1024", "java_lang_Memory_HeapMemoryUsage_used"),
+    ("trino-jmx-exporter.yaml", "java.lang<type=Memory><HeapMemoryUsage>used: 1024",
+     "java_lang_Memory_HeapMemoryUsage_used"),
 ])
-def test_jmx_exporter_rules_name_the_documented_mbeans_as_the_dashboards_expect(file: str, mbean: str, name: str) -> None:
+def test_jmx_exporter_rules_name_the_documented_mbeans_as_the_dashboards_expect(file: str, mbean: str,
+                                                                                name: str) -> None:
     assert _export(file, mbean) == name
 
 
@@ -272,7 +285,8 @@ def test_the_reference_monitors_are_wired(platform: Platform, artifacts: list[Ar
     assert wiring(platform, artifacts) == []
 
 
-def test_a_monitor_applied_with_the_observability_layer_is_refused(platform: Platform, artifacts: list[Artifact]) -> None:
+def test_a_monitor_applied_with_the_observability_layer_is_refused(platform: Platform,
+                                                                   artifacts: list[Artifact]) -> None:
     [stage] = _docs(artifacts, "clusters/konoha/monitoring.yaml")
     stage["spec"]["dependsOn"] = [{"name": "sources"}]
     problems = wiring(platform, _replace(artifacts, "clusters/konoha/monitoring.yaml", [stage]))
@@ -315,14 +329,16 @@ def test_prometheus_that_does_not_select_the_monitors_is_caught(platform: Platfo
     del values["prometheus"]["prometheusSpec"]["podMonitorSelectorNilUsesHelmValues"]
     problems = wiring(platform, _replace(artifacts, "platform/kube-prometheus-stack/values-kube-prometheus-stack.yaml",
                                          [values]))
-    pod_monitors = {f"PodMonitor {d['metadata']['name']}" for d in _docs(artifacts, MONITORS) if d["kind"] == "PodMonitor"}
+    pod_monitors = {f"PodMonitor {d['metadata']['name']}" for d in _docs(artifacts, MONITORS)
+                    if d["kind"] == "PodMonitor"}
     assert {"PodMonitor kyuubi", "PodMonitor spark-driver"} <= pod_monitors
     assert {p.message.split(" is not selected")[0] for p in problems} == pod_monitors
 
 
 def _without_metrics_config(artifacts: list[Artifact]) -> list[Artifact]:
     """The Kafka and KafkaConnect resources without their metricsConfig."""
-    for path, kind in (("platform/kafka/manifests.yaml", "Kafka"), ("platform/kafka-connect/manifests.yaml", "KafkaConnect")):
+    for path, kind in (("platform/kafka/manifests.yaml", "Kafka"),
+                       ("platform/kafka-connect/manifests.yaml", "KafkaConnect")):
         docs = _docs(artifacts, path)
         resource = next(d for d in docs if d["kind"] == kind)
         (resource["spec"]["kafka"] if kind == "Kafka" else resource["spec"]).pop("metricsConfig")
@@ -344,7 +360,8 @@ def test_kafka_monitors_need_the_strimzi_metrics_config(platform: Platform, arti
     dangling = _replace(artifacts, "platform/kafka/manifests.yaml",
                         [d for d in _docs(artifacts, "platform/kafka/manifests.yaml") if d["kind"] != "ConfigMap"])
     assert [p.message for p in wiring(platform, dangling)] == [
-        "Kafka konoha: metricsConfig reads key 'metrics-config.yml' of ConfigMap 'konoha-kafka-metrics', which the tree "
+        "Kafka konoha: metricsConfig reads key 'metrics-config.yml' of ConfigMap 'konoha-kafka-metrics', "
+        "which the tree "
         "does not create in konoha-streaming"]
 
 

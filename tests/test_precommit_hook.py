@@ -39,24 +39,28 @@ def test_a_stale_out_fails_the_commit_and_a_fresh_one_passes(tmp_path: Path) -> 
     subprocess.run([*pre_commit, "install"], cwd=repo, env=env, check=True, capture_output=True)
 
     git(repo, "add", "-A")
-    first = subprocess.run(["git", "commit", "-qm", "spec without out/"], cwd=repo, env=env, capture_output=True, text=True)
+    first = subprocess.run(["git", "commit", "-qm", "spec without out/"], cwd=repo, env=env, capture_output=True,
+                           text=True)
     assert first.returncode != 0, first.stdout + first.stderr
     assert "konoha-gen build" in first.stdout + first.stderr
     assert (repo / "out" / "README.md").is_file()  # the hook generated the tree
 
     git(repo, "add", "-A")
-    second = subprocess.run(["git", "commit", "-qm", "spec with out/"], cwd=repo, env=env, capture_output=True, text=True)
+    second = subprocess.run(["git", "commit", "-qm", "spec with out/"], cwd=repo, env=env, capture_output=True,
+                            text=True)
     assert second.returncode == 0, second.stdout + second.stderr
 
     spec = repo / "spec" / "konoha.yaml"
     spec.write_text(spec.read_text().replace("database: billing", "database: billing_v2"))
     git(repo, "add", "spec/konoha.yaml")
-    stale = subprocess.run(["git", "commit", "-qm", "rename the billing db"], cwd=repo, env=env, capture_output=True, text=True)
+    stale = subprocess.run(["git", "commit", "-qm", "rename the billing db"], cwd=repo, env=env, capture_output=True,
+                           text=True)
     assert stale.returncode != 0
     assert "Failed" in stale.stdout + stale.stderr
     assert "billing_v2" in (repo / "out" / "sql" / "billing.prepare.sql").read_text()
 
     git(repo, "add", "-A")
-    fresh = subprocess.run(["git", "commit", "-qm", "rename the billing db"], cwd=repo, env=env, capture_output=True, text=True)
+    fresh = subprocess.run(["git", "commit", "-qm", "rename the billing db"], cwd=repo, env=env, capture_output=True,
+                           text=True)
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert git(repo, "status", "--porcelain").stdout == ""

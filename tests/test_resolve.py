@@ -81,9 +81,11 @@ def test_the_dependency_graph_orders_the_reference_platform() -> None:
     layers = [LAYERS.index(c.layer) for c in p.components]
     assert layers == sorted(layers)  # the reference platform applies layer by layer
     names = [c.name for c in p.components]
-    assert names.index("vault") < names.index("vault-secrets-operator") < names.index("minio") < names.index("hive-metastore")
+    assert names.index("vault") < names.index("vault-secrets-operator") < names.index("minio")
+    assert names.index("minio") < names.index("hive-metastore")
     assert names.index("hive-metastore") < names.index("kafka-connect")
-    assert p.component("airflow").depends_on == ("cloudnative-pg", "keycloak", "kyuubi", "trino", "vault-secrets-operator")
+    assert p.component("airflow").depends_on == ("cloudnative-pg", "keycloak", "kyuubi", "trino",
+                                                 "vault-secrets-operator")
 
 
 SWITCHES = {

@@ -68,7 +68,8 @@ def test_a_widened_policy_fails(platform: Platform, artifacts: list[Artifact]) -
     assert widened != text
     problems = wiring(platform, _replace(artifacts, path, widened))
     assert [p.message for p in problems] == [
-        "role konoha-minio is granted konoha/data/sources/shop, which none of its VaultStaticSecrets reads (least privilege)"]
+        "role konoha-minio is granted konoha/data/sources/shop, which none of its VaultStaticSecrets reads "
+        "(least privilege)"]
 
 
 def test_a_narrowed_policy_or_a_missing_role_fails(platform: Platform, artifacts: list[Artifact]) -> None:
@@ -76,9 +77,10 @@ def test_a_narrowed_policy_or_a_missing_role_fails(platform: Platform, artifacts
     text = next(a for a in artifacts if a.path == path).content
     narrowed = text.replace('konoha/data/minio/root', 'konoha/data/minio/rot', 1)
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, narrowed))]
-    assert "VaultStaticSecret minio-root reads konoha/data/minio/root, which the policies of role konoha-minio do not grant" \
-        in messages
-    unbound = text.replace('role_name                        = "konoha-minio"', 'role_name                        = "konoha-minio2"')
+    assert ("VaultStaticSecret minio-root reads konoha/data/minio/root, "
+            "which the policies of role konoha-minio do not grant") in messages
+    unbound = text.replace('role_name                        = "konoha-minio"', 'role_name                        = '
+                                                                                '"konoha-minio2"')
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, unbound))]
     assert "VaultAuth minio: role 'konoha-minio' is not defined in terraform/10-platform" in messages
 
@@ -86,9 +88,11 @@ def test_a_narrowed_policy_or_a_missing_role_fails(platform: Platform, artifacts
 def test_a_role_bound_to_another_service_account_fails(platform: Platform, artifacts: list[Artifact]) -> None:
     path = "terraform/10-platform/vault.tf"
     text = next(a for a in artifacts if a.path == path).content
-    wrong = text.replace('bound_service_account_names      = ["trino-vault"]', 'bound_service_account_names      = ["default"]')
+    wrong = text.replace('bound_service_account_names      = ["trino-vault"]', 'bound_service_account_names      '
+                                                                               '= ["default"]')
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, wrong))]
-    assert "role konoha-trino is bound to ['default'] in ['konoha-access'], not exactly trino-vault in konoha-access" in messages
+    assert ("role konoha-trino is bound to ['default'] in ['konoha-access'], "
+            "not exactly trino-vault in konoha-access") in messages
 
 
 def test_policies_allow_exactly_what_each_workload_reads(platform: Platform, artifacts: list[Artifact]) -> None:
@@ -190,7 +194,8 @@ LEAKS = {
     "connector.json": '{"config": {"database.password": "s3cr3t-P4ss"}}\n',
     "prepare.sql": "CREATE ROLE cdc LOGIN PASSWORD 'Sup3rS3cret!';\n",
     "aws.env": "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
-    "s3.yaml": "s3:\n  bucket: lake\n  secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",  # no secretName beside it
+    # no secretName beside it
+    "s3.yaml": "s3:\n  bucket: lake\n  secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
 }
 REFERENCES = {
     "values.yaml": "existingSecret: minio-root\npasswordKey: password\nexistingClientSecretKey: client-secret\n"
@@ -200,7 +205,8 @@ REFERENCES = {
     "spark.conf": "spark.hadoop.fs.s3a.secret.key=${env:S3_SECRET_KEY}\n",
     "vault.tf": 'resource "x" "y" {\n  password = random_password.a.result\n  token    = var.token\n}\n',
     "spec.yaml": "credentials: vault:sources/shop\n",
-    "grafana.yaml": "envValueFrom:\n  GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET:\n    secretKeyRef: {name: grafana-oidc, key: client-secret}\n",
+    "grafana.yaml": "envValueFrom:\n  GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET:\n    secretKeyRef: {name: grafana-oidc, "
+                    "key: client-secret}\n",
     "airflow.yaml": "secret:\n  - envName: AIRFLOW_OIDC_CLIENT_SECRET\n    secretName: airflow-oidc-airflow\n"
                     "    secretKey: client-secret\n",
 }
@@ -249,14 +255,16 @@ def test_build_runs_the_wiring_check(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_kafka_connect_reads_source_credentials_as_mounted_files(platform: Platform, artifacts: list[Artifact]) -> None:
-    docs = list(yaml.safe_load_all(next(a for a in artifacts if a.path == "platform/kafka-connect/manifests.yaml").content))
+    docs = list(yaml.safe_load_all(next(a for a in artifacts
+                                        if a.path == "platform/kafka-connect/manifests.yaml").content))
     connect = next(d for d in docs if d["kind"] == "KafkaConnect")
     shop = platform.sources[0]
     assert connect["spec"]["config"]["config.providers.directory.class"] == \
         "org.apache.kafka.common.config.provider.DirectoryConfigProvider"
     mounts = {m["name"]: m["mountPath"] for m in connect["spec"]["template"]["connectContainer"]["volumeMounts"]}
     assert platform.kafka is not None
-    assert mounts[shop.secret_name] == platform.kafka.secret_dir(shop.secret_name) == "/mnt/secrets/kafka-connect-sources-shop"
+    secret_dir = platform.kafka.secret_dir(shop.secret_name)
+    assert mounts[shop.secret_name] == secret_dir == "/mnt/secrets/kafka-connect-sources-shop"
     # and the wiring check follows the volume to its VaultStaticSecret
     path = "platform/kafka-connect/vault.yaml"
     kept = [d for d in yaml.safe_load_all(next(a for a in artifacts if a.path == path).content)

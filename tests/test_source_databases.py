@@ -99,10 +99,12 @@ class Shop:
         return [t.table for t in self.source.tables]
 
     def connect(self, user: str | None = None, database: str | None = None) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.server.dsn(database or self.source.database, user, PASSWORD if user else None), autocommit=True)
+        return psycopg.connect(self.server.dsn(database or self.source.database, user, PASSWORD if user else None),
+                               autocommit=True)
 
     def prepare(self, *, user: str | None = PG_USER, database: str | None = None) -> subprocess.CompletedProcess[str]:
-        return run_header_command(self.script, self.server.host, self.server.port, self.server.env(), user=user, database=database)
+        return run_header_command(self.script, self.server.host, self.server.port, self.server.env(), user=user,
+                                  database=database)
 
     def published(self, database: str | None = None) -> set[str]:
         with self.connect(database=database) as admin:
@@ -178,7 +180,8 @@ def pgoutput_changes(messages: list[bytes]) -> tuple[set[str], list[tuple[str, s
 def test_postgres_publication_is_exactly_the_listed_tables(shop: Shop) -> None:
     assert shop.published() == set(shop.listed)
     with shop.connect() as admin:
-        flags = admin.execute("SELECT pubinsert, pubupdate, pubdelete, pubtruncate, puballtables FROM pg_publication WHERE pubname = %s",
+        flags = admin.execute("SELECT pubinsert, pubupdate, pubdelete, pubtruncate, puballtables FROM pg_publication "
+                              "WHERE pubname = %s",
                               [shop.source.publication]).fetchone()
     assert flags == (True, True, True, True, False)
 
@@ -193,7 +196,8 @@ def test_postgres_slot_of_the_replication_user_streams_listed_tables_only(shop: 
                 app.execute(f"INSERT INTO {pg_quote(listed)} VALUES (1, 'streamed')")
                 app.execute(f"UPDATE {pg_quote(listed)} SET note = 'updated' WHERE id = 1")
                 app.execute(f"INSERT INTO {pg_quote(PG_UNLISTED)} VALUES (1, 'not published')")
-            rows = cdc.execute("SELECT data FROM pg_logical_slot_peek_binary_changes(%s, NULL, NULL, 'proto_version', '1', 'publication_names', %s)",
+            rows = cdc.execute("SELECT data FROM pg_logical_slot_peek_binary_changes(%s, NULL, NULL, 'proto_version', "
+                               "'1', 'publication_names', %s)",
                                [shop.source.slot, shop.source.publication]).fetchall()
         finally:
             cdc.execute("SELECT pg_drop_replication_slot(%s)", [shop.source.slot])
@@ -221,7 +225,8 @@ def test_postgres_replication_user_reads_the_listed_tables_and_nothing_else(shop
 
 def test_postgres_rerun_converges_on_the_listed_tables(shop: Shop) -> None:
     with shop.connect() as admin:  # drift: a table too many, one missing, fewer operations, a stray grant
-        admin.execute(f"ALTER PUBLICATION {shop.source.publication} SET TABLE {pg_quote(shop.listed[0])}, {pg_quote(PG_UNLISTED)}")
+        admin.execute(f"ALTER PUBLICATION {shop.source.publication} SET TABLE {pg_quote(shop.listed[0])}, "
+                      f"{pg_quote(PG_UNLISTED)}")
         admin.execute(f"ALTER PUBLICATION {shop.source.publication} SET (publish = 'insert')")
         admin.execute(f"GRANT SELECT ON {pg_quote(PG_UNLISTED)} TO {PG_USER}")
     for _ in range(2):
@@ -229,7 +234,8 @@ def test_postgres_rerun_converges_on_the_listed_tables(shop: Shop) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
         assert shop.published() == set(shop.listed)
     with shop.connect() as admin:
-        assert admin.execute("SELECT pubupdate AND pubdelete FROM pg_publication WHERE pubname = %s", [shop.source.publication]).fetchone() == (True,)
+        assert admin.execute("SELECT pubupdate AND pubdelete FROM pg_publication WHERE pubname = %s",
+                             [shop.source.publication]).fetchone() == (True,)
     with shop.connect(PG_USER) as cdc, pytest.raises(pg_errors.InsufficientPrivilege):
         cdc.execute(f"SELECT * FROM {pg_quote(PG_UNLISTED)}")
 
@@ -245,7 +251,8 @@ def test_postgres_script_stops_before_changing_anything(shop: Shop) -> None:
     create_source_database(shop.server, "no_keys", shop.listed, without_key=shop.listed[-1])
     no_key = shop.prepare(database="no_keys")
     assert no_key.returncode != 0
-    assert f"captured tables without a primary key or replica identity: {shop.listed[-1].split('.')[-1]}" in no_key.stderr
+    keyless = shop.listed[-1].split(".")[-1]
+    assert f"captured tables without a primary key or replica identity: {keyless}" in no_key.stderr
     assert shop.published("no_keys") == set()
 
 
@@ -259,7 +266,8 @@ def test_postgres_script_requires_logical_wal_level(shop: Shop) -> None:
         assert "wal_level is replica; Debezium (pgoutput) needs wal_level = logical" in result.stderr
         with psycopg.connect(replica.dsn(shop.source.database), autocommit=True) as admin:
             assert admin.execute("SELECT count(*) FROM pg_publication").fetchone() == (0,)
-            assert admin.execute("SELECT rolreplication FROM pg_roles WHERE rolname = %s", [PG_USER]).fetchone() == (False,)
+            assert admin.execute("SELECT rolreplication FROM pg_roles WHERE rolname = %s",
+                                 [PG_USER]).fetchone() == (False,)
 
 
 # --- MySQL (MariaDB) ------------------------------------------------------------------------------------------
@@ -349,8 +357,10 @@ def test_mysql_replication_user_reads_the_binlog_and_the_listed_tables(billing: 
         cursor.execute(f"INSERT INTO {my_quote(listed)} VALUES (1, 'streamed')")
     # Stream the binary log from that position as the replication user (REPLICATION SLAVE), like Debezium.
     stream = subprocess.run(
-        [str(billing.server.binlog_reader), "--no-defaults", "--read-from-remote-server", f"--host={billing.server.host}",
-         f"--port={billing.server.port}", f"--user={MYSQL_USER}", f"--password={PASSWORD}", f"--start-position={position}",
+        [str(billing.server.binlog_reader), "--no-defaults", "--read-from-remote-server",
+         f"--host={billing.server.host}",
+         f"--port={billing.server.port}", f"--user={MYSQL_USER}", f"--password={PASSWORD}",
+         f"--start-position={position}",
          "--base64-output=DECODE-ROWS", "--verbose", binlog],
         capture_output=True, text=True, timeout=60, check=False)
     assert stream.returncode == 0, stream.stderr

@@ -41,7 +41,8 @@ def test_pod_templates_are_referenced_mounted_and_valid_pods(platform: Platform,
             assert f"spark.kubernetes.{role}.podTemplateContainerName=spark-kubernetes-{role}\n" in files[conf]
         for server in platform.kyuubi:  # spark-submit runs in the Kyuubi pod: the file must be in its SPARK_CONF_DIR
             mounted = _values(files, server.release)["sparkConf"]
-            assert mounted["files"][f"{role}-pod-template.yaml"] == text.split("\n", 1)[1]  # the same, without the header
+            assert mounted["files"][f"{role}-pod-template.yaml"] == text.split("\n",
+                                                                               1)[1]  # the same, without the header
 
 
 def test_each_tenant_spark_env_is_a_vso_file_in_every_kyuubi_server(platform: Platform, files: dict[str, str]) -> None:
@@ -61,7 +62,8 @@ def test_each_tenant_spark_env_is_a_vso_file_in_every_kyuubi_server(platform: Pl
             assert mount["subPath"] == f"kyuubi-session-{tenant}.conf"
             assert "kyuubi.session.conf.advisor=org.apache.kyuubi.session.FileSessionConfAdvisor\n" in \
                 files[f"spark/{server.release}.kyuubi-defaults.conf"]
-    roles, policies = vault_roles_and_policies([Artifact(p, c) for p, c in files.items() if p.startswith("terraform/10-platform/")])
+    roles, policies = vault_roles_and_policies([Artifact(p, c) for p, c in files.items()
+                                                if p.startswith("terraform/10-platform/")])
     kyuubi = roles["konoha-kyuubi"]
     granted = set().union(*(policies[p] for p in kyuubi.policies))
     assert {"konoha/data/tenants/analytics/spark-env", "konoha/data/tenants/ingestion/spark-env"} <= granted

@@ -26,7 +26,8 @@ def test_all_shape_errors_are_reported_at_once(tmp_path: Path, spec_text: str) -
     code, output = _build(tmp_path, text)
     assert code == 2
     assert "spec.streaming.kafka.brokers: input should be a valid integer" in output
-    assert "spec.compute.kyuubi.servers[1].shareLevel: input should be 'CONNECTION', 'USER', 'GROUP' or 'SERVER'" in output
+    assert ("spec.compute.kyuubi.servers[1].shareLevel: "
+            "input should be 'CONNECTION', 'USER', 'GROUP' or 'SERVER'") in output
     assert "spec.secrets.vault.kvMount: 'Konoha_KV' is not valid: a name must be a DNS-1123 label" in output
     assert "3 error(s); nothing was written" in output
     assert not (tmp_path / "out").exists()
@@ -37,7 +38,8 @@ def test_all_reference_errors_are_reported_at_once(tmp_path: Path, spec_text: st
     code, output = _build(tmp_path, text)
     assert code == 2
     assert "unknown Spark profile 'etll' (did you mean 'etl'? valid: etl, small)" in output
-    assert "spec.tenants[0].kyuubi: unknown Kyuubi server 'interactiv' (did you mean 'interactive'? valid: batch, interactive)" in output
+    assert ("spec.tenants[0].kyuubi: unknown Kyuubi server 'interactiv' "
+            "(did you mean 'interactive'? valid: batch, interactive)") in output
 
 
 def test_errors_point_at_the_line_and_column_of_the_node(tmp_path: Path, spec_text: str) -> None:
@@ -54,7 +56,8 @@ def test_unknown_key_gets_a_suggestion_at_the_key(tmp_path: Path, spec_text: str
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "kubernetesVerison" in row)
     code, output = _build(tmp_path, text)
     assert code == 2
-    assert f":{line}:5: error: spec.cluster.kubernetesVerison: unknown key (did you mean 'kubernetesVersion'?)" in output
+    assert (f":{line}:5: error: spec.cluster.kubernetesVerison: "
+            "unknown key (did you mean 'kubernetesVersion'?)") in output
     assert "spec.cluster: required" not in output  # the default applies; no knock-on error
 
 
@@ -67,7 +70,8 @@ def test_plaintext_credentials_are_refused_without_echoing_them(tmp_path: Path, 
     error = json.loads(output)["errors"][0]
     assert error["path"] == "spec.streaming.sources[0].credentials"
     assert "plaintext credential refused" in error["message"]
-    assert error["hint"] == ("store the value in Vault with `vault kv put konoha/sources/shop username=... password=...` "
+    assert error["hint"] == ("store the value in Vault with `vault kv put konoha/sources/shop username=... "
+                             "password=...` "
                              "and write `credentials: vault:sources/shop` here")
 
 
@@ -129,7 +133,8 @@ def test_validate_accepts_the_design_example_given_the_two_cdc_build_inputs(tmp_
     result = CliRunner().invoke(main, ["validate", str(example), "--format", "json"])
     errors = json.loads(result.output)["errors"] if result.exit_code else []
     assert sorted(e["message"].split(",")[0] for e in errors) in ([], [
-        "Kafka Connect needs the Apache Iceberg sink plugin", "Strimzi builds the Kafka Connect image with the plugins and needs a registry to push it to"])
+        "Kafka Connect needs the Apache Iceberg sink plugin", "Strimzi builds the Kafka Connect image with the plugins "
+                                                              "and needs a registry to push it to"])
 
     def complete(spec: Any) -> None:
         connect = spec["spec"]["streaming"].setdefault("connect", {})

@@ -42,10 +42,12 @@ def pin_problems(catalog: Mapping[str, Upstream]) -> list[str]:
             continue
         chart = yaml.safe_load((VENDORED_CHARTS / entry["dir"] / "Chart.yaml").read_text("utf-8"))
         if chart["name"] != upstream.chart or str(chart["version"]) != entry["version"]:
-            problems.append(f"{upstream.component}: Chart.yaml {chart['name']} {chart['version']} disagrees with catalog.json")
+            problems.append(f"{upstream.component}: Chart.yaml {chart['name']} {chart['version']} disagrees with "
+                            "catalog.json")
         if upstream.source_kind == "GitRepository":
             # Pinned by git tag (Kyuubi's chart version stays 0.1.0): the tag copied from and the app it ships.
-            if entry["source_ref"] != upstream.version or str(chart["appVersion"]) != upstream.version.removeprefix("v"):
+            app_version = upstream.version.removeprefix("v")
+            if entry["source_ref"] != upstream.version or str(chart["appVersion"]) != app_version:
                 problems.append(f"{upstream.component}: pinned {upstream.version}, vendored from {entry['source_ref']} "
                                 f"(appVersion {chart['appVersion']})")
         elif str(chart["version"]) != upstream.version:
@@ -109,4 +111,5 @@ def test_vendor_check_passes_on_its_own_copies_and_names_a_changed_file(tmp_path
     (source / "schemas" / "kafka-kafka-v1.json").write_text("{}")
     result = _check(source)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[:2] == ["differs: konoha_gen/charts/trino/values.yaml", "differs: konoha_gen/schemas/kafka-kafka-v1.json"]
+    assert result.stdout.splitlines()[:2] == ["differs: konoha_gen/charts/trino/values.yaml", "differs: "
+                                                                                              "konoha_gen/schemas/kafka-kafka-v1.json"]

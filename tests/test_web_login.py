@@ -66,11 +66,13 @@ def test_an_ingress_to_a_wrong_port_fails_the_endpoint_check(platform: Platform,
     broken = [Artifact(a.path, a.content.replace("number: 8080", "number: 8081"), a.emitter) if a.path == path else a
               for a in artifacts]
     assert [(p.path, p.message) for p in endpoints(platform, broken)] == [
-        (path, "refers to trino.konoha-access.svc:8081, but Service trino, created by platform/trino/values-trino.yaml, "
+        (path, "refers to trino.konoha-access.svc:8081, but Service trino, created by "
+               "platform/trino/values-trino.yaml, "
                "exposes port(s) 8080")]
 
 
-def test_keycloak_names_one_https_issuer_and_answers_pods_on_its_service(platform: Platform, artifacts: list[Artifact]) -> None:
+def test_keycloak_names_one_https_issuer_and_answers_pods_on_its_service(platform: Platform,
+                                                                         artifacts: list[Artifact]) -> None:
     assert platform.issuer == "https://keycloak.konoha.local/realms/konoha"
     command = _values(artifacts, "keycloak")["command"]
     assert "--hostname=https://keycloak.konoha.local" in command and "--hostname-backchannel-dynamic=true" in command
@@ -78,7 +80,8 @@ def test_keycloak_names_one_https_issuer_and_answers_pods_on_its_service(platfor
 
 def test_a_client_with_a_groups_claim_per_web_ui_except_metabase(platform: Platform, artifacts: list[Artifact]) -> None:
     terraform = _unquote(hcl2.loads(_files(artifacts)["terraform/10-platform/keycloak.tf"]))
-    clients = {name: body for block in terraform["resource"] for kind, named in block.items() if kind == "keycloak_openid_client"
+    clients = {name: body for block in terraform["resource"] for kind, named in block.items()
+               if kind == "keycloak_openid_client"
                for name, body in named.items()}
     redirects = {c["client_id"]: c["valid_redirect_uris"] for c in clients.values()}
     assert redirects == {"grafana": ["https://grafana.konoha.local/login/generic_oauth"],
@@ -87,7 +90,8 @@ def test_a_client_with_a_groups_claim_per_web_ui_except_metabase(platform: Platf
                          "airflow": ["https://airflow.konoha.local/auth/oauth-authorized/keycloak"]}
     mappers = [body for block in terraform["resource"] for kind, named in block.items()
                if kind == "keycloak_openid_group_membership_protocol_mapper" for body in named.values()]
-    assert len(mappers) == len(clients) and all(m["claim_name"] == "groups" and m["full_path"] is False for m in mappers)
+    assert len(mappers) == len(clients) and all(m["claim_name"] == "groups" and m["full_path"] is False
+                                                for m in mappers)
     assert not any(c.component == "metabase" for c in platform.oidc_clients)  # OSS Metabase has no OIDC login
 
 
@@ -110,10 +114,12 @@ def test_trino_web_ui_logs_in_through_the_realm(platform: Platform, artifacts: l
 
 def test_a_misspelt_trino_config_property_fails_the_build(platform: Platform, artifacts: list[Artifact]) -> None:
     path = "platform/trino/values-trino.yaml"
-    broken = [Artifact(a.path, a.content.replace("- web-ui.authentication.type=", "- web-ui.authentication.typ="), a.emitter)
+    broken = [Artifact(a.path, a.content.replace("- web-ui.authentication.type=", "- web-ui.authentication.typ="),
+                       a.emitter)
               if a.path == path else a for a in artifacts]
     problems = [p.message for p in run_checks(platform, broken) if p.check == "keys"]
-    assert problems == ["additionalConfigProperties: 'web-ui.authentication.typ' is not a Trino 480 config property konoha-gen "
+    assert problems == ["additionalConfigProperties: 'web-ui.authentication.typ' is not a Trino 480 config "
+                        "property konoha-gen "
                         "knows (did you mean 'web-ui.authentication.type'?)"]
 
 

@@ -21,7 +21,8 @@ def checkers() -> list[tuple[str, Checker]]:
             ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints), ("keys", output.config_keys)]
 
 
-def run_checks(platform: Platform, artifacts: list[Artifact], options: CheckOptions | None = None) -> list[OutputProblem]:
+def run_checks(platform: Platform, artifacts: list[Artifact],
+               options: CheckOptions | None = None) -> list[OutputProblem]:
     problems: list[OutputProblem] = []
     for _name, checker in checkers():
         problems.extend(checker(platform, artifacts, options or CheckOptions()))

@@ -30,7 +30,8 @@ from konoha_gen.resolved import Platform
 
 CHECK = "wiring"
 _PROVIDER_REF = re.compile(r"\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}")  # Kafka's ConfigTransformer pattern
-_BOOTSTRAP = re.compile(r"^(?P<cluster>[a-z0-9-]+)-kafka-bootstrap\.(?P<namespace>[a-z0-9-]+)\.svc(\.cluster\.local)?:\d+$")
+_BOOTSTRAP = re.compile(r"^(?P<cluster>[a-z0-9-]+)-kafka-bootstrap\.(?P<namespace>[a-z0-9-]+)"
+                        r"\.svc(\.cluster\.local)?:\d+$")
 
 
 @dataclass
@@ -84,14 +85,18 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
         where = f"KafkaConnector {connector.name}"
         cluster = clusters.get((connector.namespace, connector.cluster))
         if cluster is None or not cluster.connector_resources:
-            problems.append(_problem(connector, f"{where}: KafkaConnect '{connector.cluster}' in {connector.namespace} does not exist "
+            problems.append(_problem(connector, f"{where}: KafkaConnect '{connector.cluster}' in {connector.namespace} "
+                                                "does not exist "
                                                 "or does not enable strimzi.io/use-connector-resources"))
             continue
         plugin = CONNECTOR_CLASSES.get(connector.connector_class)
         if plugin not in cluster.plugins:
-            problems.append(_problem(connector, f"{where}: class {connector.connector_class} needs plugin '{plugin}', which "
-                                                f"KafkaConnect {cluster.name} does not build (plugins: {sorted(cluster.plugins)})"))
-        problems += [_problem(connector, f"{where}: {message}") for message in _references(connector, cluster, statics, keys)]
+            problems.append(_problem(connector, f"{where}: class {connector.connector_class} needs plugin "
+                                                f"'{plugin}', which "
+                                                f"KafkaConnect {cluster.name} does not build (plugins: "
+                                                f"{sorted(cluster.plugins)})"))
+        problems += [_problem(connector, f"{where}: {message}")
+                     for message in _references(connector, cluster, statics, keys)]
         own_writes, own_reads = _topics(connector)
         written |= own_writes
         reads += [(connector, topic) for topic in own_reads]
@@ -99,10 +104,12 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
         for topic in sorted(own_writes | own_reads):
             if topic not in existing:
                 problems.append(_problem(connector, f"{where}: topic '{topic}' is not a KafkaTopic of Kafka cluster "
-                                                    f"{cluster.kafka[1] if cluster.kafka else '?'} (topics are not auto-created)"))
+                                                    f"{cluster.kafka[1] if cluster.kafka else '?'} (topics are not "
+                                                    "auto-created)"))
     for connector, topic in reads:
         if connector.config.get("topics") and topic in connector.config["topics"].split(",") and topic not in written:
-            problems.append(_problem(connector, f"KafkaConnector {connector.name}: reads topic '{topic}', which no source connector writes"))
+            problems.append(_problem(connector, f"KafkaConnector {connector.name}: reads topic '{topic}', which no "
+                                                "source connector writes"))
     return problems
 
 
@@ -115,7 +122,8 @@ def _connect_cluster(namespace: str, name: str, meta: dict[str, Any], spec: dict
     bootstrap = _BOOTSTRAP.match(str(spec.get("bootstrapServers", "")).split(",")[0])
     config = spec.get("config") or {}
     template = spec.get("template") or {}
-    volumes = {v["name"]: v["secret"]["secretName"] for v in (template.get("pod") or {}).get("volumes", []) if "secret" in v}
+    volumes = {v["name"]: v["secret"]["secretName"] for v in (template.get("pod") or {}).get("volumes", [])
+               if "secret" in v}
     mounts = {m["mountPath"].rstrip("/"): volumes[m["name"]]
               for m in (template.get("connectContainer") or {}).get("volumeMounts", []) if m["name"] in volumes}
     aliases = [a.strip() for a in str(config.get("config.providers", "")).split(",") if a.strip()]
@@ -133,10 +141,12 @@ def _references(connector: Connector, cluster: ConnectCluster, statics: dict[tup
     for key, value in sorted(connector.config.items()):
         for alias, directory, item in _PROVIDER_REF.findall(value):
             if not cluster.providers.get(alias, "").endswith(".DirectoryConfigProvider"):
-                yield f"{key} uses config provider '{alias}', which KafkaConnect {cluster.name} does not declare as a DirectoryConfigProvider"
+                yield (f"{key} uses config provider '{alias}', which KafkaConnect {cluster.name} "
+                       "does not declare as a DirectoryConfigProvider")
                 continue
             directory = directory.rstrip("/")
-            if cluster.allowed_paths and not any(directory == p or directory.startswith(p + "/") for p in cluster.allowed_paths):
+            if cluster.allowed_paths and not any(directory == p or directory.startswith(p + "/")
+                                                 for p in cluster.allowed_paths):
                 yield f"{key} reads {directory}, outside the provider's allowed.paths {list(cluster.allowed_paths)}"
             secret = cluster.mounts.get(directory)
             if secret is None:
@@ -184,12 +194,15 @@ def _rest_bodies(artifacts: list[Artifact], connectors: list[Connector]) -> list
         config = {str(k): str(v) for k, v in (body.get("config") or {}).items()}
         connector = by_name.get(name)
         if connector is None:
-            problems.append(OutputProblem(artifact.path, f"connector '{name}' has no KafkaConnector of the same name", CHECK))
+            problems.append(OutputProblem(artifact.path, f"connector '{name}' has no KafkaConnector of the same name",
+                                          CHECK))
             continue
-        rendered = {**connector.config, "connector.class": connector.connector_class, "tasks.max": str(connector.tasks_max)}
+        rendered = {**connector.config, "connector.class": connector.connector_class,
+                    "tasks.max": str(connector.tasks_max)}
         if config != rendered:
             differing = sorted(k for k in config.keys() | rendered.keys() if config.get(k) != rendered.get(k))
-            problems.append(OutputProblem(artifact.path, f"connector '{name}' differs from its KafkaConnector in {differing}", CHECK))
+            problems.append(OutputProblem(artifact.path, f"connector '{name}' differs from its KafkaConnector "
+                                                         f"in {differing}", CHECK))
     problems += [OutputProblem(c.path, f"KafkaConnector {c.name} has no out/connectors/ JSON body", CHECK)
                  for c in connectors if c.name not in seen]
     return problems

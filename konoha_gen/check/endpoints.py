@@ -34,7 +34,8 @@ from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
 
 CHECK = "endpoints"
-_ADDRESS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.cluster\.local)?"
+_ADDRESS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+                      r"\.svc(?:\.cluster\.local)?"
                       r"(?::(\d+))?(?![A-Za-z0-9-])")
 _BUCKET = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
 #: Always there: the API server Spark submits to.
@@ -60,7 +61,8 @@ def chart_services() -> dict[str, ChartServices]:
 
 def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
     services = _services(artifacts)
-    external = {(host.split(".")[0], host.split(".")[1]) for host in (s.host for s in platform.sources) if ".svc" in host}
+    external = {(host.split(".")[0], host.split(".")[1]) for host in (s.host for s in platform.sources)
+                if ".svc" in host}
     problems: list[OutputProblem] = []
     for artifact in artifacts:
         for name, namespace, port in sorted(set(_addresses(artifact)), key=lambda a: (a[0], a[1], a[2] or 0)):
@@ -82,7 +84,8 @@ def _match(path: str, name: str, namespace: str, port: int | None,
     produced = services.get((name, namespace))
     if produced is None:
         there = sorted(f"{n} ({p.by})" for (n, ns), p in services.items() if ns == namespace)
-        yield OutputProblem(path, f"refers to {address}, but no artifact creates Service {name} in namespace {namespace} "
+        yield OutputProblem(path, f"refers to {address}, but no artifact creates Service {name} in namespace "
+                                  f"{namespace} "
                                   f"(Services there: {', '.join(there) or 'none'})", CHECK)
     elif port is not None and port not in produced.ports:
         yield OutputProblem(path, f"refers to {address}, but Service {name}, created by {produced.by}, exposes "
@@ -142,7 +145,8 @@ def _services(artifacts: list[Artifact]) -> dict[tuple[str, str], Produced]:
         if kind == "Service":
             add(name, namespace, tuple(int(p["port"]) for p in spec.get("ports", [])), artifact.path)
         elif kind == "Kafka":
-            add(f"{name}-kafka-bootstrap", namespace, tuple(int(li["port"]) for li in spec["kafka"]["listeners"]), artifact.path)
+            add(f"{name}-kafka-bootstrap", namespace, tuple(int(li["port"]) for li in spec["kafka"]["listeners"]),
+                artifact.path)
         elif kind == "KafkaConnect":
             add(f"{name}-connect-api", namespace, (8083,), artifact.path)
         elif kind == "Cluster" and str(doc.get("apiVersion", "")).startswith("postgresql.cnpg.io/"):
@@ -170,12 +174,14 @@ def _buckets(artifacts: list[Artifact]) -> list[OutputProblem]:
     created = set()
     for artifact in artifacts:
         if artifact.path.startswith("terraform/") and artifact.path.endswith(".tf"):
-            created.update(re.findall(r'resource\s+"minio_s3_bucket"\s+"[^"]+"\s*\{[^}]*?\bbucket\s*=\s*"([^"]+)"', artifact.content))
+            created.update(re.findall(r'resource\s+"minio_s3_bucket"\s+"[^"]+"\s*\{[^}]*?\bbucket\s*=\s*"([^"]+)"',
+                                      artifact.content))
     problems = []
     for artifact in artifacts:
         if artifact.path.startswith("terraform/"):
             continue
         for bucket in sorted(set(_BUCKET.findall(artifact.content)) - created):
-            problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/10-platform does not create "
+            problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/10-platform "
+                                                         "does not create "
                                                          f"(buckets: {', '.join(sorted(created)) or 'none'})", CHECK))
     return problems

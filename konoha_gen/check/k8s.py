@@ -65,7 +65,8 @@ class SchemaSet:
             return
         validator = self._validator(api_version, kind)
         if validator is None:
-            yield "<root>", f"no schema for {api_version} {kind} (neither Kubernetes {self.core_dir.name} nor {self.crd_dir})"
+            yield "<root>", (f"no schema for {api_version} {kind} "
+                             f"(neither Kubernetes {self.core_dir.name} nor {self.crd_dir})")
             return
         for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
             yield ".".join(str(p) for p in error.absolute_path) or "<root>", error.message

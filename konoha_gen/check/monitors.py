@@ -86,14 +86,17 @@ def _check_metrics_configs(docs: list[_Doc]) -> list[OutputProblem]:
         ref = _get(config or {}, "valueFrom.configMapKeyRef")
         if ref and ref.get("key") not in configmaps.get((d.namespace, ref.get("name")), {}):
             problems.append(OutputProblem(d.path, f"{d.kind} {d.name}: metricsConfig reads key '{ref.get('key')}' of "
-                                          f"ConfigMap '{ref.get('name')}', which the tree does not create in {d.namespace}",
+                                          f"ConfigMap '{ref.get('name')}', which the tree does not create in "
+                                          f"{d.namespace}",
                                           CHECK))
     return problems
 
 
 # -- 1. order ----------------------------------------------------------------
-def _check_order(platform: Platform, docs: list[_Doc], monitors: list[_Doc], texts: dict[str, str]) -> list[OutputProblem]:
-    stages = {d.name: d.doc["spec"] for d in docs if d.kind == "Kustomization" and d.doc.get("apiVersion", "").startswith(
+def _check_order(platform: Platform, docs: list[_Doc], monitors: list[_Doc],
+                 texts: dict[str, str]) -> list[OutputProblem]:
+    stages = {d.name: d.doc["spec"] for d in docs
+              if d.kind == "Kustomization" and d.doc.get("apiVersion", "").startswith(
         "kustomize.toolkit.fluxcd.io") and d.path.startswith("clusters/")}
     root = platform.spec.gitops.path.strip("/")
     applied_by: dict[str, str] = {}
@@ -101,7 +104,8 @@ def _check_order(platform: Platform, docs: list[_Doc], monitors: list[_Doc], tex
         folder = str(spec.get("path", "")).removeprefix("./").removeprefix(f"{root}/").rstrip("/")
         for file in _resources(folder, texts):
             applied_by.setdefault(file, name)
-    crds = {applied_by.get(d.path) for d in docs if d.kind == "HelmRelease" and _chart(d.doc) == "kube-prometheus-stack"}
+    crds = {applied_by.get(d.path) for d in docs
+            if d.kind == "HelmRelease" and _chart(d.doc) == "kube-prometheus-stack"}
     crds.discard(None)
     problems = []
     for path in sorted({m.path for m in monitors}):
@@ -109,7 +113,8 @@ def _check_order(platform: Platform, docs: list[_Doc], monitors: list[_Doc], tex
         if stage is None:
             problems.append(OutputProblem(path, "monitors here are applied by no Flux Kustomization", CHECK))
         elif not crds:
-            problems.append(OutputProblem(path, "no kube-prometheus-stack HelmRelease installs the monitor CRDs", CHECK))
+            problems.append(OutputProblem(path, "no kube-prometheus-stack HelmRelease installs the monitor CRDs",
+                                          CHECK))
         elif not any(_after(stage, crd, stages) for crd in crds if crd):
             problems.append(OutputProblem(path, f"applied by Flux Kustomization '{stage}', which does not run after "
                                           f"'{sorted(c for c in crds if c)[0]}' (its chart installs the monitor CRDs): "
@@ -181,8 +186,10 @@ def _check_selected(docs: list[_Doc], monitors: list[_Doc], texts: dict[str, str
             open_selector = spec.get(f"{key}SelectorNilUsesHelmValues") is False and not spec.get(f"{key}Selector")
             labels = (monitor.doc.get("metadata") or {}).get("labels") or {}
             if not open_selector and labels.get("release") != release_name:
-                problems.append(OutputProblem(monitor.path, f"{monitor.kind} {monitor.name} is not selected by the Prometheus "
-                                              f"of {release.path} (set prometheus.prometheusSpec.{key}SelectorNilUsesHelmValues: "
+                problems.append(OutputProblem(monitor.path, f"{monitor.kind} {monitor.name} is not selected by "
+                                                            "the Prometheus "
+                                              f"of {release.path} (set "
+                                              f"prometheus.prometheusSpec.{key}SelectorNilUsesHelmValues: "
                                               f"false, or label the monitor release={release_name})", CHECK))
     return problems
 
@@ -231,7 +238,8 @@ def _spark(artifact: Artifact) -> Iterator[Exposure]:
     if conf.get("spark.ui.prometheus.enabled") == "true":
         paths.add("/metrics/executors/prometheus")
     if paths and conf.get("spark.ui.enabled", "true") == "true":
-        yield Exposure("Pod", conf.get("spark.kubernetes.namespace", "default"), (("spark-role", "driver"),), "spark-ui",
+        yield Exposure("Pod", conf.get("spark.kubernetes.namespace", "default"), (("spark-role", "driver"),),
+                       "spark-ui",
                        frozenset(paths), artifact.path)
 
 
@@ -240,7 +248,8 @@ def _check_targets(monitor: _Doc, namespaces: set[str], exposures: list[Exposure
     where = f"{monitor.kind} {monitor.name}"
     watched = list((spec.get("namespaceSelector") or {}).get("matchNames", []))
     if not watched:
-        return [OutputProblem(monitor.path, f"{where}: namespaceSelector.matchNames must name the scraped namespaces", CHECK)]
+        return [OutputProblem(monitor.path, f"{where}: namespaceSelector.matchNames must name the scraped namespaces",
+                              CHECK)]
     problems = [OutputProblem(monitor.path, f"{where}: namespace {ns} is created by no Namespace in the tree", CHECK)
                 for ns in watched if ns not in namespaces]
     kind = "Service" if monitor.kind == "ServiceMonitor" else "Pod"
@@ -250,7 +259,8 @@ def _check_targets(monitor: _Doc, namespaces: set[str], exposures: list[Exposure
     for endpoint in endpoints:
         port, path = endpoint.get("port"), endpoint.get("path", "/metrics")
         if not any(e.port == port and path in e.paths for e in selected):
-            problems.append(OutputProblem(monitor.path, f"{where}: no {kind.lower()} it selects in {', '.join(watched)} "
+            problems.append(OutputProblem(monitor.path, f"{where}: no {kind.lower()} it selects in "
+                                                        f"{', '.join(watched)} "
                                           f"serves port '{port}' path {path} (exposed: {_describe(selected)})", CHECK))
     return problems
 

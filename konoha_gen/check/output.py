@@ -45,7 +45,8 @@ def structure(platform: Platform, artifacts: list[Artifact], options: CheckOptio
 def _check_artifact(artifact: Artifact, spec_file: str) -> list[OutputProblem]:
     path = PurePosixPath(artifact.path)
     if path.is_absolute() or ".." in path.parts or str(path) != artifact.path or artifact.path == LOCK_NAME:
-        return [OutputProblem(artifact.path, "artifact path must be relative, normalised, inside out/ and not the lock", CHECK)]
+        return [OutputProblem(artifact.path, "artifact path must be relative, normalised, inside out/ and not the lock",
+                              CHECK)]
     problems = []
     header = header_line(artifact.path, spec_file)
     if header is not None and not artifact.content.startswith(header + "\n"):
@@ -152,7 +153,8 @@ def _connector_configs(artifact: Artifact) -> list[tuple[str, dict[str, str]]]:
         return [(connector_class, config)]
     if is_kubernetes_file(artifact.path) and "kind: KafkaConnector" in artifact.content:
         return [(str(doc["spec"].get("class", "")), dict(doc["spec"].get("config", {})))
-                for doc in load_documents(artifact.content) if isinstance(doc, dict) and doc.get("kind") == "KafkaConnector"]
+                for doc in load_documents(artifact.content)
+                if isinstance(doc, dict) and doc.get("kind") == "KafkaConnector"]
     return []
 
 
@@ -165,4 +167,5 @@ def _trino_catalog_keys(artifact: Artifact) -> list[tuple[str | None, str]]:
     keys: list[tuple[str | None, str]] = [
         (str(name), line.split("=", 1)[0].strip()) for name, text in (values.get("catalogs") or {}).items()
         for line in str(text).splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return keys + [(None, str(line).split("=", 1)[0].strip()) for line in values.get("additionalConfigProperties") or []]
+    return keys + [(None, str(line).split("=", 1)[0].strip())
+                   for line in values.get("additionalConfigProperties") or []]

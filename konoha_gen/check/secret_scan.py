@@ -133,7 +133,8 @@ def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
     suffix = artifact.path.rsplit(".", 1)[-1]
     filename = f"artifact.{suffix}"  # detectors tune their patterns by file type
     # In YAML/JSON the structural pass reads keys exactly; detect-secrets' keyword heuristics only add cost there.
-    detectors = [d for d in _detectors() if suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector"]
+    detectors = [d for d in _detectors()
+                 if suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector"]
     with default_settings():
         for number, line in enumerate(artifact.content.splitlines(), 1):
             if len(line.strip()) < 16:

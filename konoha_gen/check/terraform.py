@@ -68,7 +68,8 @@ def granted_reads(policy_text: str) -> set[str]:
 def vault_roles_and_policies(artifacts: list[Artifact]) -> tuple[dict[str, TerraformRole], dict[str, set[str]]]:
     """(role name -> TerraformRole, policy name -> KV API paths it grants read on)."""
     policy_resources = _resources(artifacts, "vault_policy")
-    policies = {_unquote(attrs["name"]): granted_reads(_unquote(attrs["policy"])) for attrs in policy_resources.values()}
+    policies = {_unquote(attrs["name"]): granted_reads(_unquote(attrs["policy"]))
+                for attrs in policy_resources.values()}
     names_by_resource = {resource: _unquote(attrs["name"]) for resource, attrs in policy_resources.items()}
     roles = {}
     for attrs in _resources(artifacts, "vault_kubernetes_auth_backend_role").values():

@@ -31,7 +31,8 @@ from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
 
 CHECK = "wiring"
-_SECRET_NAME_KEY = re.compile(r"^(existingSecret|secretName|existingClientSecretName|sshKeySecret|[A-Za-z]+SecretName)$")
+_SECRET_NAME_KEY = re.compile(r"^(existingSecret|secretName|existingClientSecretName|sshKeySecret"
+                              r"|[A-Za-z]+SecretName)$")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
         for doc in documents:
             if not isinstance(doc, dict):
                 continue
-            namespace = str((doc.get("metadata") or {}).get("namespace", default_ns)) if is_kubernetes_file(artifact.path) \
+            namespace = str((doc.get("metadata") or {}).get("namespace",
+                                                            default_ns)) if is_kubernetes_file(artifact.path) \
                 else default_ns
             kind = doc.get("kind")
             if kind == "VaultStaticSecret" and is_kubernetes_file(artifact.path):
@@ -92,7 +94,8 @@ def _spark_references(artifacts: list[Artifact]) -> Iterator[SecretUse]:
             continue
         namespace = _SPARK_NAMESPACE.search(artifact.content)
         for match in _SPARK_SECRET.finditer(artifact.content):
-            yield SecretUse(artifact.path, namespace.group(1) if namespace else "default", match.group(2), match.group(1))
+            yield SecretUse(artifact.path, namespace.group(1) if namespace else "default",
+                            match.group(2), match.group(1))
 
 
 def _external(platform: Platform) -> Iterator[tuple[str, str]]:
@@ -153,12 +156,14 @@ def _check_vault(statics: list[tuple[str, dict[str, Any]]], auths: dict[tuple[st
             continue
         if role.service_accounts != (kube["serviceAccount"],) or role.namespaces != (namespace,):
             problems.append(OutputProblem(path, f"role {role.name} is bound to {list(role.service_accounts)} in "
-                                          f"{list(role.namespaces)}, not exactly {kube['serviceAccount']} in {namespace}", CHECK))
+                                          f"{list(role.namespaces)}, not exactly {kube['serviceAccount']} "
+                                          f"in {namespace}", CHECK))
         api_path = f"{spec['mount']}/data/{spec['path']}"
         read_by_role.setdefault(role.name, set()).add(api_path)
         granted = set().union(*(policies.get(p, set()) for p in role.policies))
         if api_path not in granted:
-            problems.append(OutputProblem(path, f"VaultStaticSecret {name} reads {api_path}, which the policies of role "
+            problems.append(OutputProblem(path, f"VaultStaticSecret {name} reads {api_path}, which the "
+                                                "policies of role "
                                           f"{role.name} do not grant", CHECK))
     for role_name, reads in sorted(read_by_role.items()):
         role = roles[role_name]

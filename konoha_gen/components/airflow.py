@@ -32,7 +32,8 @@ def values(p: Platform, c: Component) -> Values:
         "data": {"metadataSecretName": database(p, "airflow").credentials_secret},  # key: connection
         "apiSecretKeySecretName": secret(p, "airflow", a.webserver_secret_key.path),  # key: api-secret-key
         "createUserJob": {"enabled": False},  # its default user has a literal password; log in through Keycloak
-        "statsd": {"enabled": prometheus(p)},  # the StatsD exporter's statsd-scrape port (ServiceMonitor airflow-statsd)
+        # the StatsD exporter's statsd-scrape port (ServiceMonitor airflow-statsd)
+        "statsd": {"enabled": prometheus(p)},
     }
     env = _connections(p)
     if env:

@@ -87,7 +87,8 @@ def dashboard(p: Platform) -> tuple[str, list[Panel]]:
     p99 = selector(ns, job(p, "kafka"), 'quantile="0.99"')
     heap = selector(ns, job(p, "kafka"), 'area="heap"')
     panels = [
-        Panel("Active controllers", ((f"sum(kafka_controller_kafkacontroller_activecontrollercount{s})", "controllers"),),
+        Panel("Active controllers",
+              ((f"sum(kafka_controller_kafkacontroller_activecontrollercount{s})", "controllers"),),
               stat=True),
         Panel("Partitions", ((f"sum(kafka_server_replicamanager_partitioncount{s})", "partitions"),), stat=True),
         Panel("Under-replicated partitions",
@@ -95,12 +96,15 @@ def dashboard(p: Platform) -> tuple[str, list[Panel]]:
         Panel("Offline partitions", ((f"sum(kafka_controller_kafkacontroller_offlinepartitionscount{s})", "offline"),),
               stat=True),
         Panel("Messages in /s by topic",
-              ((f"sum by (topic) (rate(kafka_server_brokertopicmetrics_messagesin_total{by_topic}[5m]))", "{{topic}}"),),
+              ((f"sum by (topic) (rate(kafka_server_brokertopicmetrics_messagesin_total{by_topic}[5m]))", "{{topic}}"),
+               ),
               "ops"),
         Panel("Bytes in / out /s", ((f"sum(rate(kafka_server_brokertopicmetrics_bytesin_total{all_topics}[5m]))", "in"),
-                                    (f"sum(rate(kafka_server_brokertopicmetrics_bytesout_total{all_topics}[5m]))", "out")),
+                                    (f"sum(rate(kafka_server_brokertopicmetrics_bytesout_total{all_topics}[5m]))",
+                                     "out")),
               "Bps"),
-        Panel("Request time p99", ((f"max by (request) (kafka_network_requestmetrics_totaltimems{p99})", "{{request}}"),),
+        Panel("Request time p99",
+              ((f"max by (request) (kafka_network_requestmetrics_totaltimems{p99})", "{{request}}"),),
               "ms"),
         Panel("Idle share of request handlers and network processors",
               ((f"min(kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent{s})", "request handlers"),

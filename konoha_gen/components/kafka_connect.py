@@ -158,7 +158,8 @@ def kafka_connector(platform: Platform, connector: Connector) -> Doc:
     kafka = platform.kafka
     assert kafka is not None
     doc = obj(API, "KafkaConnector", connector.name, kafka.namespace, component="kafka-connect", platform=platform,
-              spec={"class": connector.connector_class, "tasksMax": connector.tasks_max, "autoRestart": {"enabled": True},
+              spec={"class": connector.connector_class, "tasksMax": connector.tasks_max,
+                    "autoRestart": {"enabled": True},
                     "state": "running", "config": dict(connector.config)})
     doc["metadata"]["labels"]["strimzi.io/cluster"] = kafka.connect
     return doc
@@ -188,7 +189,8 @@ def _connect(platform: Platform, kafka: KafkaWiring) -> Doc:
                    "offset.storage.replication.factor": factor,
                    "status.storage.replication.factor": factor,
                    "config.providers": "directory",
-                   "config.providers.directory.class": "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+                   "config.providers.directory.class":
+                       "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
                    "config.providers.directory.param.allowed.paths": kafka.secrets_dir},
         **metrics_ref(platform, kafka, "kafka-connect"),
     }

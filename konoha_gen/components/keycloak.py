@@ -13,8 +13,10 @@ def values(p: Platform, c: Component) -> Values:
     db = database(p, "keycloak")
     admin_secret = secret(p, "keycloak", p.spec.identity.keycloak.admin.path)
     env = [
-        {"name": "KC_BOOTSTRAP_ADMIN_USERNAME", "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": "username"}}},
-        {"name": "KC_BOOTSTRAP_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": "password"}}},
+        {"name": "KC_BOOTSTRAP_ADMIN_USERNAME",
+         "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": "username"}}},
+        {"name": "KC_BOOTSTRAP_ADMIN_PASSWORD",
+         "valueFrom": {"secretKeyRef": {"name": admin_secret, "key": "password"}}},
         {"name": "KC_DB_USERNAME", "valueFrom": {"secretKeyRef": {"name": db.credentials_secret, "key": "username"}}},
     ]
     return {

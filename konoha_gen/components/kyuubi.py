@@ -124,7 +124,8 @@ def scrape_targets(p: Platform, c: Component) -> list[ScrapeTarget]:
 def chart_metrics(release: str, namespace: str, values: Values, source: str) -> Iterator[MetricsPort]:
     reporters = str(get(values, "metrics.reporters", "PROMETHEUS")).replace(" ", "").split(",")
     if get(values, "metrics.enabled", True) and "PROMETHEUS" in reporters:
-        yield MetricsPort("Pod", namespace, (("app.kubernetes.io/name", "kyuubi"), ("app.kubernetes.io/instance", release)),
+        yield MetricsPort("Pod", namespace,
+                          (("app.kubernetes.io/name", "kyuubi"), ("app.kubernetes.io/instance", release)),
                           "prometheus", frozenset({"/metrics"}), source)
 
 

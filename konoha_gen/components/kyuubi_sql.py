@@ -49,7 +49,8 @@ def beeline_job(platform: Platform, server: KyuubiServer, name: str, file: str, 
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
     return {"backoffLimit": backoff, "activeDeadlineSeconds": 3600, "template": {"spec": {
-        "restartPolicy": "Never", "containers": [container], "volumes": [{"name": "sql", "configMap": {"name": name}}]}}}
+        "restartPolicy": "Never", "containers": [container],
+        "volumes": [{"name": "sql", "configMap": {"name": name}}]}}}
 
 
 def namespaces_job(platform: Platform, component: Component) -> list[Doc]:

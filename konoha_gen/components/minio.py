@@ -49,7 +49,8 @@ def _oidc(p: Platform) -> Values:
     return {"oidc": {"enabled": True, "configUrl": f"{issuer}/.well-known/openid-configuration",
                      "existingClientSecretName": secret_name, "existingClientIdKey": "client-id",
                      "existingClientSecretKey": "client-secret", "claimName": "policy",
-                     "scopes": "openid,profile,email", "redirectUri": client.redirect_uris[0], "displayName": "Keycloak"}}
+                     "scopes": "openid,profile,email", "redirectUri": client.redirect_uris[0],
+                     "displayName": "Keycloak"}}
 
 
 def root_secret_keys(spec: PlatformSpec, databases: tuple[Database, ...], path: str,
@@ -69,7 +70,8 @@ def scrape_targets(p: Platform, c: Component) -> list[ScrapeTarget]:
 
 def chart_metrics(release: str, namespace: str, values: Values, source: str) -> Iterator[MetricsPort]:
     if get(values, "environment.MINIO_PROMETHEUS_AUTH_TYPE") == "public" and not get(values, "tls.enabled", False):
-        yield MetricsPort("Service", namespace, (("app", "minio"), ("release", release), ("monitoring", "true")), "http",
+        yield MetricsPort("Service", namespace, (("app", "minio"), ("release", release), ("monitoring", "true")),
+                          "http",
                           frozenset({"/minio/v2/metrics/cluster", "/minio/v2/metrics/node"}), source)
 
 
@@ -79,7 +81,8 @@ def dashboard(p: Platform) -> tuple[str, list[Panel]]:
     return "MinIO", [
         Panel("Nodes online", ((f"max(minio_cluster_nodes_online_total{s})", "online"),), stat=True),
         Panel("Nodes offline", ((f"max(minio_cluster_nodes_offline_total{s})", "offline"),), stat=True),
-        Panel("Usable capacity", ((f"max(minio_cluster_capacity_usable_total_bytes{s})", "total"),), "bytes", stat=True),
+        Panel("Usable capacity", ((f"max(minio_cluster_capacity_usable_total_bytes{s})", "total"),), "bytes",
+              stat=True),
         Panel("Usable free", ((f"max(minio_cluster_capacity_usable_free_bytes{s})", "free"),), "bytes", stat=True),
         Panel("S3 requests /s by API", ((f"sum by (api) (rate(minio_s3_requests_total{s}[5m]))", "{{api}}"),), "ops"),
         Panel("S3 errors /s", ((f"sum(rate(minio_s3_requests_4xx_errors_total{s}[5m]))", "4xx"),

@@ -120,7 +120,8 @@ def pod_template(platform: Platform, role: str) -> str:
     container is the one podTemplateContainerName names."""
     template = obj("v1", "Pod", f"spark-{role}", None, component=f"spark-{role}", platform=platform, spec={
         "enableServiceLinks": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": SPARK_UID, "runAsGroup": SPARK_UID, "fsGroup": SPARK_UID},
+        "securityContext": {"runAsNonRoot": True, "runAsUser": SPARK_UID, "runAsGroup": SPARK_UID,
+                            "fsGroup": SPARK_UID},
         "containers": [{"name": f"spark-kubernetes-{role}",
                         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}],
     })

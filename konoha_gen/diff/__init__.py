@@ -31,7 +31,8 @@ class Report:
         return bool(self.changes)
 
 
-def diff_trees(base: Mapping[str, bytes], head: Mapping[str, bytes], base_name: str = "base", head_name: str = "head") -> Report:
+def diff_trees(base: Mapping[str, bytes], head: Mapping[str, bytes], base_name: str = "base",
+               head_name: str = "head") -> Report:
     """Compare two generated trees (path -> bytes)."""
     differing = {p for p in base.keys() | head.keys() if base.get(p) != head.get(p)} - EXCLUDED
     # Terraform is costly to parse: only files that differ (a block moved between files changes both).
@@ -50,7 +51,8 @@ def diff_revisions(spec: Path, base: str, head: str | None, options: CheckOption
     before = at_revision(spec, base)
     after = in_worktree(spec) if head is None else at_revision(spec, head)
     base_tree = compile_revision(before, options)
-    head_tree = base_tree if after.spec == before.spec and after.path == before.path else compile_revision(after, options)
+    unchanged = after.spec == before.spec and after.path == before.path
+    head_tree = base_tree if unchanged else compile_revision(after, options)
     return diff_trees(base_tree, head_tree, before.describe(), after.describe())
 
 

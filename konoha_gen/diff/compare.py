@@ -88,11 +88,14 @@ def compare(old: Mapping[str, Resource], new: Mapping[str, Resource]) -> list[Re
     for key in sorted(old.keys() | new.keys()):
         before, after = old.get(key), new.get(key)
         if before is None and after is not None:
-            changes.append(ResourceChange("added", key, None, after, tuple(_masked(after, _described(after), new=True))))
+            changes.append(ResourceChange("added", key, None, after,
+                                          tuple(_masked(after, _described(after), new=True))))
         elif after is None and before is not None:
-            changes.append(ResourceChange("removed", key, before, None, tuple(_masked(before, _described(before), new=False))))
+            changes.append(ResourceChange("removed", key, before, None,
+                                          tuple(_masked(before, _described(before), new=False))))
         elif before is not None and after is not None:
-            fields = [FieldChange(p, _mask(after, p, o), _mask(after, p, n)) for p, o, n in diff_values(before.body, after.body)]
+            fields = [FieldChange(p, _mask(after, p, o), _mask(after, p, n))
+                      for p, o, n in diff_values(before.body, after.body)]
             if fields:
                 changes.append(ResourceChange("changed", key, before, after, tuple(fields)))
     return changes
@@ -189,7 +192,8 @@ def _identity(old: Sequence[Any], new: Sequence[Any]) -> str:
         return ""
     for key in IDENTITY_KEYS:
         named = all(isinstance(v.get(key), str | int) for v in items)
-        if named and len({canonical(v[key]) for v in old}) == len(old) and len({canonical(v[key]) for v in new}) == len(new):
+        if named and len({canonical(v[key]) for v in old}) == len(old) \
+                and len({canonical(v[key]) for v in new}) == len(new):
             return key
     return ""
 

@@ -50,7 +50,8 @@ def is_secret(resource: Resource, path: Sequence[PathPart], value: Any) -> bool:
     if value is None or isinstance(value, bool):
         return False
     keys = [p for p in path if isinstance(p, str)]
-    if resource.category == "kubernetes" and resource.meta.get("kind") == "Secret" and keys[:1] in (["data"], ["stringData"]):
+    if resource.category == "kubernetes" and resource.meta.get("kind") == "Secret" \
+            and keys[:1] in (["data"], ["stringData"]):
         return True
     if resource.category == "terraform" and _terraform_secret(resource, keys):
         return True

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 GITHUB_COMMENT_LIMIT = 65_536
 MARKER = "<!-- konoha-gen-diff -->"
 CATEGORIES = {  # order and heading of each resource category
-    "connector": "Connectors", "terraform": "Terraform", "kubernetes": "Kubernetes objects", "helm-values": "Helm values",
+    "connector": "Connectors", "terraform": "Terraform", "kubernetes": "Kubernetes objects",
+    "helm-values": "Helm values",
     "kustomize": "Kustomize", "conf": "Spark and Kyuubi configuration", "dbt": "dbt", "sql": "Source database SQL",
     "file": "Other files",
 }
@@ -36,7 +37,9 @@ MAX_LINES = 80  # per resource; the rest is counted
 
 def ordered(changes: Iterable[ResourceChange]) -> list[ResourceChange]:
     order = list(CATEGORIES)
-    return sorted(changes, key=lambda c: (order.index(c.resource.category) if c.resource.category in order else len(order), c.key))
+    return sorted(changes,
+                  key=lambda c: (order.index(c.resource.category) if c.resource.category in order else len(order),
+                                 c.key))
 
 
 def scalar(value: Any) -> str:
@@ -101,16 +104,20 @@ def summary_rows(report: Report) -> list[tuple[str, int, list[str]]]:
 
     row("Flux Kustomizations reconcile", by_area.get("flux", []), lambda f: f.subject.removeprefix("Kustomization "))
     helm = by_area.get("helm", [])
-    for action, title in (("install", "HelmReleases install"), ("upgrade", "HelmReleases upgrade"), ("uninstall", "HelmReleases uninstall")):
+    for action, title in (("install", "HelmReleases install"), ("upgrade", "HelmReleases upgrade"),
+                          ("uninstall", "HelmReleases uninstall")):
         row(title, [f for f in helm if f.action == action], lambda f: f.subject.removeprefix("HelmRelease "))
     row("Workloads roll", [f for f in by_area.get("workload", []) if f.action == "roll"])
-    row("Workloads may roll (their HelmRelease upgrades)", [f for f in by_area.get("workload", []) if f.action == "may roll"])
+    row("Workloads may roll (their HelmRelease upgrades)",
+        [f for f in by_area.get("workload", []) if f.action == "may roll"])
     connectors = by_area.get("connector", [])
-    for action, title in (("start", "Connectors start"), ("restart", "Connectors restart"), ("re-snapshot", "Connectors snapshot again"),
+    for action, title in (("start", "Connectors start"), ("restart", "Connectors restart"),
+                          ("re-snapshot", "Connectors snapshot again"),
                           ("delete", "Connectors deleted")):
         row(title, [f for f in connectors if f.action == action], lambda f: f.subject.removeprefix("connector "))
     terraform = by_area.get("terraform", [])
-    for action, title in (("create", "Terraform creates"), ("update", "Terraform updates in place"), ("replace", "Terraform replaces"),
+    for action, title in (("create", "Terraform creates"), ("update", "Terraform updates in place"),
+                          ("replace", "Terraform replaces"),
                           ("destroy", "Terraform destroys"), ("read", "Terraform reads")):
         row(title, [f for f in terraform if f.action == action])
     row("Kubernetes objects deleted", by_area.get("kubernetes", []))
@@ -157,7 +164,8 @@ def text(report: Report, *, color: bool = False) -> str:
         sign = SYMBOLS[change.action]
         head = f"{sign} {change.resource.title}"
         where = located(change)
-        out.append(style(head, fg={"+": "green", "-": "red", "~": "yellow"}[sign], bold=True) + (style(f"  ({where})", dim=True) if where else ""))
+        located_at = style(f"  ({where})", dim=True) if where else ""
+        out.append(style(head, fg={"+": "green", "-": "red", "~": "yellow"}[sign], bold=True) + located_at)
         for mark, line in resource_lines(change):
             prefix = "" if mark in "@ " else f"{mark} "
             out.append("    " + style(prefix + line, fg=colors.get(mark)))
@@ -176,7 +184,8 @@ def markdown(report: Report, *, limit: int = GITHUB_COMMENT_LIMIT, command: str 
     """A PR comment: alerts, the impact table, then one collapsible block per resource; at most `limit` characters."""
     title = [MARKER, f"### konoha-gen diff: `{report.base}` → `{report.head}`", ""]
     if not report.changed:
-        return "\n".join([*title, "No change to the generated tree: nothing reconciles, upgrades, restarts or is destroyed.", ""])
+        return "\n".join([*title, "No change to the generated tree: nothing reconciles, upgrades, restarts or "
+                                  "is destroyed.", ""])
     head = "\n".join([*title, f"**{counts(report)}.**", "", *_md_alerts(report, limit // 4), *_md_table(report),
                       *_md_why(report, limit // 4)])
     footer = f"\n<sub>konoha-gen {__version__} · `{command}` · secret values are masked</sub>\n"
@@ -191,8 +200,8 @@ def markdown(report: Report, *, limit: int = GITHUB_COMMENT_LIMIT, command: str 
     parts = [head, *shown]
     hidden = sum(block.startswith("<details>") for block in blocks[len(shown):])
     if hidden:
-        parts.append(f"\n> [!NOTE]\n> {hidden} more resource change(s) are not shown to keep this comment under {limit:,} "
-                     f"characters. Run `{command}` locally or read the job log for all of them.\n")
+        parts.append(f"\n> [!NOTE]\n> {hidden} more resource change(s) are not shown to keep this comment "
+                     f"under {limit:,} characters. Run `{command}` locally or read the job log for all of them.\n")
     return "\n".join(parts) + footer
 
 
@@ -213,7 +222,8 @@ def _md_alerts(report: Report, max_chars: int) -> Iterator[str]:
         findings = _severe(report, severity)
         if findings:
             yield from [f"> [!{kind}]", f"> **{len(findings)} {title}**"]
-            yield from _bounded([f"> - **{_md(f.subject)}** ({f.action}): {_md(f.reason)}" for f in findings], max_chars // 2,
+            yield from _bounded([f"> - **{_md(f.subject)}** ({f.action}): {_md(f.reason)}" for f in findings],
+                                max_chars // 2,
                                 "> - ... and {} more (--format json lists all)")
             yield ""
 
@@ -249,10 +259,13 @@ def _details(change: ResourceChange) -> str:
     resource = change.resource
     lines = resource_lines(change)
     fields = len(change.fields)
-    what = {"added": "added", "removed": "removed", "changed": f"{fields} field{'' if fields == 1 else 's'} changed"}[change.action]
+    what = {"added": "added", "removed": "removed",
+            "changed": f"{fields} field{'' if fields == 1 else 's'} changed"}[change.action]
     where = located(change)
-    summary = f"<code>{SYMBOLS[change.action]}</code> <b>{_html(resource.title)}</b> — {what}" + (f" <sub>{_html(where)}</sub>" if where else "")
-    body = "\n".join(("  " if mark == " " else "@@ " if mark == "@" else f"{mark} ") + line + (" @@" if mark == "@" else "")
+    located_at = f" <sub>{_html(where)}</sub>" if where else ""
+    summary = f"<code>{SYMBOLS[change.action]}</code> <b>{_html(resource.title)}</b> — {what}" + located_at
+    body = "\n".join(("  " if mark == " " else "@@ " if mark == "@" else f"{mark} ") + line
+                     + (" @@" if mark == "@" else "")
                      for mark, line in lines)
     fence = "```"
     while fence in body:
@@ -292,7 +305,8 @@ def as_json(report: Report) -> str:
             "warning": len(_severe(report, "warning")),
             "impact": [{"what": title, "count": n, "which": names} for title, n, names in summary_rows(report)],
         },
-        "findings": [{"area": f.area, "subject": f.subject, "action": f.action, "severity": f.severity, "reason": f.reason}
+        "findings": [{"area": f.area, "subject": f.subject, "action": f.action, "severity": f.severity,
+                      "reason": f.reason}
                      for f in report.findings],
         "resources": [_resource_json(c) for c in ordered(report.changes)],
     }

@@ -65,7 +65,8 @@ def parse_tree(contents: Mapping[str, bytes], paths: Iterable[str] | None = None
 
 
 def _rekeyed(resource: Resource, key: str) -> Resource:
-    return Resource(resource.category, key, f"{resource.title} ({resource.file})", resource.file, resource.body, resource.meta)
+    return Resource(resource.category, key, f"{resource.title} ({resource.file})", resource.file, resource.body,
+                    resource.meta)
 
 
 def parse_file(path: str, data: bytes, contents: Mapping[str, bytes] | None = None) -> list[Resource]:
@@ -101,7 +102,8 @@ def is_object(doc: Any) -> bool:
     if not isinstance(doc, dict) or not isinstance(doc.get("apiVersion"), str) or not isinstance(doc.get("kind"), str):
         return False
     metadata = doc.get("metadata")
-    return isinstance(metadata, dict) and bool(metadata.get("name")) and not doc["apiVersion"].startswith(KUSTOMIZE_GROUP)
+    return isinstance(metadata,
+                      dict) and bool(metadata.get("name")) and not doc["apiVersion"].startswith(KUSTOMIZE_GROUP)
 
 
 def object_identity(doc: Mapping[str, Any], default_namespace: str = "") -> dict[str, str]:

@@ -29,7 +29,8 @@ Emitter = Callable[[Platform], list[Artifact]]
 
 def emitters() -> list[tuple[str, Emitter]]:
     """Every emitter, in a fixed order. New targets register here."""
-    return [("readme", readme.emit), ("terraform", terraform.emit), ("flux", flux.emit), ("components", components.emit),
+    return [("readme", readme.emit), ("terraform", terraform.emit), ("flux", flux.emit),
+            ("components", components.emit),
             ("sql", sql.emit), ("dbt", dbt.emit), ("spark", spark.emit),
             ("connectors", connectors.emit), ("observability", observability.emit)]
 

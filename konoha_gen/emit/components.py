@@ -53,7 +53,8 @@ def _folder(platform: Platform, component: Component) -> list[Artifact]:
                                        for r in charts]
         extra["configurations"] = ["kustomizeconfig.yaml"]
     resources = sorted(a.path.removeprefix(f"{folder}/") for a in files
-                       if a.path.startswith(f"{folder}/helmrelease-") or a.path.endswith(("/manifests.yaml", "/vault.yaml")))
+                       if a.path.startswith(f"{folder}/helmrelease-")
+                       or a.path.endswith(("/manifests.yaml", "/vault.yaml")))
     files.append(Artifact(f"{folder}/kustomization.yaml", dump(kustomization(resources, **extra))))
     return files
 

@@ -32,7 +32,8 @@ def layer_dependencies(platform: Platform) -> dict[str, list[str]]:
     if monitoring.has_stage(platform):  # monitors need the CRDs that the observability layer's chart installs
         needs[monitoring.STAGE] = {SOURCES, monitoring.AFTER}
     order = layer_order()
-    return {layer: sorted(deps, key=order.index) for layer, deps in sorted(needs.items(), key=lambda i: order.index(i[0]))}
+    return {layer: sorted(deps, key=order.index)
+            for layer, deps in sorted(needs.items(), key=lambda i: order.index(i[0]))}
 
 
 def emit(platform: Platform) -> list[Artifact]:
@@ -82,7 +83,8 @@ def _layer_kustomization(platform: Platform, layer: str, deps: list[str]) -> Doc
 
 
 def _layers(platform: Platform) -> list[Artifact]:
-    artifacts = [Artifact(f"layers/{SOURCES}/kustomization.yaml", dump(kustomization(["../../infrastructure/sources"])))]
+    artifacts = [Artifact(f"layers/{SOURCES}/kustomization.yaml",
+                          dump(kustomization(["../../infrastructure/sources"])))]
     for layer in LAYERS:
         members = [c for c in platform.components if c.layer == layer and c.deployed]
         if not members:

@@ -46,7 +46,8 @@ def dashboard(platform: Platform, name: str) -> Doc:
         "schemaVersion": SCHEMA_VERSION,
         "tags": [platform.name, name, "konoha-gen"],
         "templating": {"list": [{"name": "datasource", "label": "Data source", "type": "datasource",
-                                 "query": "prometheus", "current": {}, "hide": 0, "refresh": 1, "regex": "", "options": []}]},
+                                 "query": "prometheus", "current": {}, "hide": 0, "refresh": 1, "regex": "",
+                                 "options": []}]},
         "time": {"from": "now-6h", "to": "now"},
         "timezone": "utc",
         "title": f"{platform.name} / {title}",
@@ -129,6 +130,7 @@ def emit(platform: Platform) -> list[Artifact]:
     if boards:
         files.append(Artifact(f"{FOLDER}/dashboards.yaml", dump(*boards)))
     resources = sorted(a.path.removeprefix(f"{FOLDER}/") for a in files)
-    files.append(Artifact(f"{FOLDER}/kustomization.yaml", dump(kustomization(resources, namespace=namespace(platform)))))
+    files.append(Artifact(f"{FOLDER}/kustomization.yaml",
+                          dump(kustomization(resources, namespace=namespace(platform)))))
     files.append(Artifact(f"layers/{STAGE}/kustomization.yaml", dump(kustomization([f"../../{FOLDER}"]))))
     return files

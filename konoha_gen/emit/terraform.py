@@ -22,7 +22,8 @@ FILES = ("versions.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
 PLATFORM_FILES = ("versions.tf", "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "keycloak.tf", "minio.tf",
                   "outputs.tf")
 #: What a service reading and writing the lakehouse may do in the warehouse bucket.
-LAKE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+LAKE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts")
 LAKE_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
 _UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -108,7 +109,8 @@ def _keycloak(platform: Platform) -> dict[str, Any] | None:
     return {
         "realm": platform.spec.identity.keycloak.realm,
         "groups": [{"resource": resource, "name": name} for name, resource in groups.items()],
-        "users": [{"resource": identifier(user), "username": user, "groups": member_of[user]} for user in sorted(member_of)],
+        "users": [{"resource": identifier(user), "username": user, "groups": member_of[user]}
+                  for user in sorted(member_of)],
         "clients": [{"resource": identifier(c.client_id), "client_id": c.client_id, "name": c.name,
                      "redirect_uris": list(c.redirect_uris), "web_origins": list(c.web_origins),
                      "vault_path": c.vault_path} for c in platform.oidc_clients],
@@ -134,4 +136,5 @@ def _cluster(platform: Platform) -> list[Artifact]:
         "providers": TERRAFORM_PROVIDERS,
         "terraform_version": TERRAFORM_VERSION,
     }
-    return [Artifact(f"terraform/00-cluster/{name}", render(f"terraform/00-cluster/{name}.j2", **context)) for name in FILES]
+    return [Artifact(f"terraform/00-cluster/{name}", render(f"terraform/00-cluster/{name}.j2", **context))
+            for name in FILES]

@@ -29,7 +29,8 @@ class SpecModel(BaseModel):
 class Switchable(SpecModel):
     """A section that deploys something and can be switched off."""
 
-    enabled: bool = Field(True, description="false removes everything this component generates; references to it become errors")
+    enabled: bool = Field(True, description="false removes everything this component generates; references to it "
+                                            "become errors")
 
 
 def pattern_rule(name: str, regex: str, rule: str) -> AfterValidator:
@@ -48,13 +49,15 @@ Name = Annotated[
     str,
     Field(max_length=40),
     pattern_rule("dns_label", r"[a-z0-9]([-a-z0-9]*[a-z0-9])?",
-             "a name must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"),
+             "a name must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a "
+             "letter or digit"),
 ]
 # SQL-ish identifier for catalog, namespace and connection names (Spark/Trino/Airflow all accept it unquoted).
 Identifier = Annotated[
     str,
     Field(max_length=63),
-    pattern_rule("identifier", r"[a-z_][a-z0-9_]*", "an identifier must match [a-z_][a-z0-9_]* (unquoted in Spark, Trino and Hive)"),
+    pattern_rule("identifier", r"[a-z_][a-z0-9_]*", "an identifier must match [a-z_][a-z0-9_]* (unquoted in Spark, "
+                                                    "Trino and Hive)"),
 ]
 # Kubernetes resource.Quantity (apimachinery quantity.go regex, binary and decimal suffixes).
 Quantity = Annotated[
@@ -83,7 +86,8 @@ IsoDuration = Annotated[
 # Go time.ParseDuration, as Flux reads interval and timeout.
 GoDuration = Annotated[
     str,
-    pattern_rule("go_duration", r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", "a Go duration such as 30s, 1m or 1h30m (Flux intervals)"),
+    pattern_rule("go_duration", r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+", "a Go duration such as 30s, 1m or 1h30m "
+                                                                   "(Flux intervals)"),
 ]
 # Prometheus model.Duration, as retention is read.
 PromDuration = Annotated[

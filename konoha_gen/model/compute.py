@@ -18,7 +18,8 @@ class Driver(SpecModel):
 
 class Executor(Driver):
     instances: int | None = Field(None, ge=0, le=1000,
-                                  description="fixed executor count; with dynamicAllocation it is the initial count (default 2 without dynamicAllocation)")
+                                  description="fixed executor count; with dynamicAllocation it is the initial count "
+                                              "(default 2 without dynamicAllocation)")
     memory: SparkMemory = Field("2g", description="executor heap, a Spark memory string (default 2g)")
 
 
@@ -29,7 +30,8 @@ class DynamicAllocation(SpecModel):
     @model_validator(mode="after")
     def _min_le_max(self) -> DynamicAllocation:
         if self.min > self.max:
-            raise PydanticCustomError("range", "min ({min}) must not exceed max ({max})", {"min": self.min, "max": self.max})
+            raise PydanticCustomError("range", "min ({min}) must not exceed max ({max})",
+                                      {"min": self.min, "max": self.max})
         return self
 
 
@@ -49,7 +51,8 @@ class Spark(Switchable):
     image: str | None = Field(None, description="Spark image (default: the catalogue's image for `version`)")
     profiles: list[SparkProfile] = Field(default_factory=lambda: [SparkProfile(name="small")],
                                          description="named resource profiles (default [small])")
-    conf: dict[str, str] = Field(default_factory=dict, description="extra Spark properties (string values), checked against known keys")
+    conf: dict[str, str] = Field(default_factory=dict, description="extra Spark properties (string values), checked "
+                                                                   "against known keys")
 
 
 class KyuubiServer(SpecModel):

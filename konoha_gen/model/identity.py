@@ -8,10 +8,13 @@ from konoha_gen.model.common import Name, SpecModel, Switchable, VaultRef, vault
 
 
 class Keycloak(Switchable):
-    realm: Name = Field("konoha", description="realm holding the platform's users, groups and OIDC clients (default konoha)")
+    realm: Name = Field("konoha", description="realm holding the platform's users, groups and OIDC clients "
+                                              "(default konoha)")
     admin: VaultRef = Field(vault_ref("vault:keycloak/admin"),
-                            description="bootstrap admin credentials (keys username, password); default vault:keycloak/admin")
-    groups: list[Name] = Field(default_factory=lambda: ["platform-admins"], description="realm groups (default [platform-admins])")
+                            description="bootstrap admin credentials (keys username, password); default "
+                                        "vault:keycloak/admin")
+    groups: list[Name] = Field(default_factory=lambda: ["platform-admins"], description="realm groups (default "
+                                                                                        "[platform-admins])")
 
 
 class Identity(SpecModel):

@@ -15,7 +15,8 @@ Dashboard = Literal["kyuubi", "spark", "trino", "kafka", "airflow", "minio"]
 class Grafana(Switchable):
     dashboards: list[Dashboard] = Field(default_factory=list, description="Grafana dashboards to ship (ConfigMaps the "
                                         "Grafana sidecar loads), each for a component that is enabled")
-    admin: VaultRef = Field(vault_ref("vault:grafana/admin"), description="Grafana admin (keys username, password); default vault:grafana/admin")
+    admin: VaultRef = Field(vault_ref("vault:grafana/admin"), description="Grafana admin (keys username, password); "
+                                                                          "default vault:grafana/admin")
 
 
 class Metrics(Switchable):

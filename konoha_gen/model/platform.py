@@ -49,12 +49,14 @@ class PlatformSpec(SpecModel):
     observability: Observability = Field(default_factory=Observability, description="Grafana and Prometheus")
     tenants: list[Tenant] = Field(default_factory=list, description="teams sharing the platform")
     versions: dict[str, str] = Field(default_factory=dict,
-                                     description="component -> version, overriding the pinned catalogue; components: " + ", ".join(sorted(CATALOG)))
+                                     description="component -> version, overriding the pinned catalogue; components: "
+                                                 + ", ".join(sorted(CATALOG)))
 
 
 class Metadata(SpecModel):
     name: Name = Field(description="platform name; prefixes namespaces and the cluster folder")
-    labels: dict[str, str] = Field(default_factory=dict, description="labels copied onto every generated Kubernetes object")
+    labels: dict[str, str] = Field(default_factory=dict, description="labels copied onto every generated "
+                                                                     "Kubernetes object")
 
 
 class PlatformDocument(SpecModel):

@@ -11,9 +11,11 @@ from konoha_gen.model.common import Name, SpecModel, VaultPath
 
 class Vault(SpecModel):
     mode: Literal["dev", "standalone", "ha"] = Field(
-        "dev", description="dev: in-memory, auto-unsealed (laptops only); standalone: one server with storage; ha: Raft (default dev)")
+        "dev", description="dev: in-memory, auto-unsealed (laptops only); standalone: one server with storage; ha: "
+                           "Raft (default dev)")
     kv_mount: Name = Field("konoha", description="the one KV v2 mount holding every platform secret (default konoha)")
-    kubernetes_auth_mount: Name = Field("kubernetes", description="mount path of the Kubernetes auth method (default kubernetes)")
+    kubernetes_auth_mount: Name = Field("kubernetes", description="mount path of the Kubernetes auth method "
+                                                                  "(default kubernetes)")
 
 
 class GeneratedSecret(SpecModel):
@@ -26,7 +28,9 @@ class Secrets(SpecModel):
     vault: Vault = Field(default_factory=Vault, description="Vault server and mounts")
     generate: list[GeneratedSecret] = Field(
         default_factory=list,
-        description="secrets Terraform creates once with random values; they live in Vault and the Terraform state, never in git")
+        description="secrets Terraform creates once with random values; they live in Vault and the Terraform state, "
+                    "never in git")
     external: list[VaultPath] = Field(
         default_factory=list,
-        description="KV paths an operator writes by hand (listed as manual in the inventory even if nothing here reads them)")
+        description="KV paths an operator writes by hand (listed as manual in the inventory even if nothing "
+                    "here reads them)")

@@ -11,13 +11,15 @@ from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel, Switc
 
 class Bucket(SpecModel):
     name: Name = Field(description="bucket name (DNS label, so it is also a valid S3 bucket name)")
-    expire_after_days: int | None = Field(None, ge=1, description="lifecycle rule: delete objects older than this many days (default: keep)")
+    expire_after_days: int | None = Field(None, ge=1, description="lifecycle rule: delete objects older than this many "
+                                                                  "days (default: keep)")
     versioning: bool = Field(False, description="enable S3 object versioning (default false)")
 
 
 class ObjectStore(Switchable):
     size: Quantity = Field("50Gi", description="MinIO volume size (default 50Gi)")
-    credentials: VaultRef = Field(vault_ref("vault:minio/root"), description="MinIO root user (keys username, password); default vault:minio/root")
+    credentials: VaultRef = Field(vault_ref("vault:minio/root"), description="MinIO root user (keys username, "
+                                                                             "password); default vault:minio/root")
     buckets: list[Bucket] = Field(default_factory=lambda: [Bucket(name="warehouse")],
                                   description="buckets Terraform creates (default [warehouse])")
 
@@ -36,7 +38,10 @@ Warehouse = Annotated[str, Field(pattern=r"^s3a://[a-z0-9][-a-z0-9]*[a-z0-9](/[A
 
 
 class Lakehouse(SpecModel):
-    catalog: Identifier = Field("iceberg", description="catalog name used by Spark, Trino and the Iceberg sink (default iceberg)")
-    warehouse: Warehouse = Field("s3a://warehouse/", description="s3a://<bucket>/<prefix>; the bucket must be in storage.objectStore.buckets")
+    catalog: Identifier = Field("iceberg", description="catalog name used by Spark, Trino and the Iceberg sink "
+                                                       "(default iceberg)")
+    warehouse: Warehouse = Field("s3a://warehouse/", description="s3a://<bucket>/<prefix>; the bucket must be in "
+                                                                 "storage.objectStore.buckets")
     namespaces: list[Identifier] = Field(default_factory=lambda: ["raw", "staging", "marts"],
-                                         description="Iceberg namespaces (databases) the platform creates (default [raw, staging, marts])")
+                                         description="Iceberg namespaces (databases) the platform creates (default "
+                                                     "[raw, staging, marts])")

@@ -21,13 +21,16 @@ from konoha_gen.model.common import (
 )
 
 # SnapshotMode enums of Debezium 3.6.1 (PostgresConnectorConfig / BinlogConnectorConfig).
-POSTGRES_SNAPSHOT_MODES = ("always", "initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "recovery")
-MYSQL_SNAPSHOT_MODES = ("initial", "initial_only", "when_needed", "no_data", "recovery", "always", "configuration_based", "custom")
+POSTGRES_SNAPSHOT_MODES = ("always", "initial", "initial_only", "no_data", "when_needed", "configuration_based",
+                           "custom", "recovery")
+MYSQL_SNAPSHOT_MODES = ("initial", "initial_only", "when_needed", "no_data", "recovery", "always",
+                        "configuration_based", "custom")
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
 
 SlotName = Annotated[str, pattern_rule(
     "slot_name", r"[a-z0-9_]{1,63}",
-    "Debezium: 'Valid replication slot name must contain only digits, lowercase characters and underscores with length <= 63'")]
+    "Debezium: 'Valid replication slot name must contain only digits, lowercase characters and underscores with "
+    "length <= 63'")]
 PublicationName = Annotated[str, pattern_rule(
     "publication_name", r"[a-z_][a-z0-9_]{0,62}",
     "a publication name is an unquoted Postgres identifier: [a-z_][a-z0-9_]*, at most 63 characters")]
@@ -43,13 +46,15 @@ ImageRef = Annotated[str, Field(max_length=255), pattern_rule(
     "an image repository without tag, e.g. registry.example.com/team/cdc-connect")]
 Sha512 = Annotated[str, pattern_rule("sha512", r"[0-9a-f]{128}", "a SHA-512 checksum is 128 lowercase hex digits")]
 ArtifactUrl = Annotated[str, pattern_rule("artifact_url", r"https://[^\s@]+\.(zip|tgz|tar\.gz|jar)",
-                                          "an https:// URL of a .zip, .tgz, .tar.gz or .jar artifact, without credentials")]
+                                          "an https:// URL of a .zip, .tgz, .tar.gz or .jar artifact, "
+                                          "without credentials")]
 PluginName = Literal["debezium-postgres", "debezium-mysql", "iceberg-sink"]
 
 
 class PluginArtifact(SpecModel):
     url: ArtifactUrl = Field(description="where Strimzi downloads the plugin archive")
-    sha512: Sha512 | None = Field(None, description="SHA-512 of the archive; Strimzi refuses a download that does not match")
+    sha512: Sha512 | None = Field(None, description="SHA-512 of the archive; Strimzi refuses a download that "
+                                                    "does not match")
 
 
 class Connect(Switchable):
@@ -59,15 +64,20 @@ class Connect(Switchable):
                           "(required with sources); the tag is derived from the plugin set")
     artifacts: dict[PluginName, PluginArtifact] = Field(
         default_factory=dict,
-        description="plugin archives overriding the catalogue (debezium-postgres, debezium-mysql) or supplying one it cannot pin: "
-                    "iceberg-sink, whose runtime distribution Apache publishes no artifact for (build it, host it, name it here)")
+        description="plugin archives overriding the catalogue (debezium-postgres, debezium-mysql) or supplying one it "
+                    "cannot pin: "
+                    "iceberg-sink, whose runtime distribution Apache publishes no artifact for (build it, host it, "
+                    "name it here)")
 
 
 class Target(SpecModel):
     namespace: Identifier = Field(description="lakehouse namespace the tables land in")
-    upsert: bool = Field(True, description="maintain current-state tables (true) or only the change log (false); default true")
-    keys: dict[TableName, list[str]] = Field(default_factory=dict, description="id columns per table (default: the table's primary key)")
-    partition_by: dict[TableName, list[str]] = Field(default_factory=dict, description="Iceberg partition transforms per table")
+    upsert: bool = Field(True, description="maintain current-state tables (true) or only the change log (false); "
+                                           "default true")
+    keys: dict[TableName, list[str]] = Field(default_factory=dict, description="id columns per table (default: the "
+                                                                               "table's primary key)")
+    partition_by: dict[TableName, list[str]] = Field(default_factory=dict, description="Iceberg partition "
+                                                                                       "transforms per table")
 
 
 class Source(SpecModel):
@@ -79,10 +89,12 @@ class Source(SpecModel):
     credentials: VaultRef = Field(description="replication user (keys username, password)")
     tables: list[TableName] = Field(min_length=1, description="tables to capture, schema.table")
     snapshot: str = Field("initial", description="Debezium snapshot.mode (default initial)")
-    slot: SlotName | None = Field(None, description="postgres replication slot (default <platform>_<name>); [a-z0-9_]{1,63}")
+    slot: SlotName | None = Field(None, description="postgres replication slot (default <platform>_<name>); "
+                                                    "[a-z0-9_]{1,63}")
     publication: PublicationName | None = Field(None, description="postgres publication (default <platform>_<name>)")
     server_id: int | None = Field(None, ge=1, le=4294967295,
-                                  description="mysql database.server.id, unique among replication clients (default: derived from name)")
+                                  description="mysql database.server.id, unique among replication clients (default: "
+                                              "derived from name)")
     target: Target = Field(description="where and how the tables land in the lakehouse")
 
     @model_validator(mode="after")
@@ -96,11 +108,13 @@ class Source(SpecModel):
             raise PydanticCustomError("engine_field", "slot and publication apply to postgres sources only",
                                       {"field": "slot" if self.slot else "publication", "at_key": True})
         if self.engine == "postgres" and self.server_id is not None:
-            raise PydanticCustomError("engine_field", "serverId applies to mysql sources only", {"field": "serverId", "at_key": True})
+            raise PydanticCustomError("engine_field", "serverId applies to mysql sources only",
+                                      {"field": "serverId", "at_key": True})
         return self
 
 
 class Streaming(SpecModel):
     kafka: Kafka = Field(default_factory=Kafka, description="Kafka on Strimzi (KRaft)")
     connect: Connect = Field(default_factory=Connect, description="Kafka Connect running Debezium and the Iceberg sink")
-    sources: list[Source] = Field(default_factory=list, description="CDC sources, one Debezium connector and one Iceberg sink each")
+    sources: list[Source] = Field(default_factory=list, description="CDC sources, one Debezium connector and one "
+                                                                    "Iceberg sink each")

@@ -50,7 +50,8 @@ def process_secrets(spec: PlatformSpec, components: tuple[Component, ...], datab
     for cred in credential_fields(spec):  # what the spec's credential fields name
         wanted = frozenset({cred.ref.key} if cred.ref.key else cred.keys)
         for reader in cred.readers:
-            namespace = FLUX_NAMESPACE if reader == "flux" else (by_name[reader].namespace if reader in by_name else None)
+            owner = by_name.get(reader)
+            namespace = FLUX_NAMESPACE if reader == "flux" else (owner.namespace if owner is not None else None)
             inventory.read(cred.ref.path, wanted, reader, namespace)
     definitions = [d for d in registry() if d.name in by_name]
     for d in definitions:  # each lake service's own MinIO user, which Terraform creates from the same path
@@ -64,7 +65,8 @@ def process_secrets(spec: PlatformSpec, components: tuple[Component, ...], datab
         inventory.read(path, DATABASE_KEYS, db.owner, db.namespace, replace=True)
         inventory.generated.add(path)
     for client in oidc_clients:  # written by Terraform from Keycloak's generated client secret
-        inventory.read(client.vault_path, OIDC_KEYS, client.component, by_name[client.component].namespace, replace=True)
+        inventory.read(client.vault_path, OIDC_KEYS, client.component, by_name[client.component].namespace,
+                       replace=True)
         inventory.generated.add(client.vault_path)
     for d in definitions:
         for read in d.vault_reads(spec):

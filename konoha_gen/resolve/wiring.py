@@ -92,7 +92,8 @@ def process_kafka(spec: PlatformSpec, platform: str, components: tuple[Component
     plugins = _connect_plugins(spec, problems)
     return KafkaWiring(
         cluster=platform, namespace=kafka.namespace, bootstrap=kafka.service, connect=connect,
-        connect_api=Service(f"{connect}-connect-api", kafka.namespace, CONNECT_PORT), connect_group=f"{connect}-connect",
+        connect_api=Service(f"{connect}-connect-api", kafka.namespace, CONNECT_PORT),
+        connect_group=f"{connect}-connect",
         connect_topics=(f"{connect}-configs", f"{connect}-offsets", f"{connect}-status"),
         control_topic=CONTROL_TOPIC, image=_connect_image(spec, plugins, problems), plugins=plugins,
         topics=_topics(sources), metrics_configmap=MappingProxyType(
@@ -142,7 +143,8 @@ def _connect_image(spec: PlatformSpec, plugins: tuple[ConnectPlugin, ...], probl
     repository = spec.streaming.connect.image
     if repository is None:
         if plugins:
-            problems.error(("streaming", "connect"), "Strimzi builds the Kafka Connect image with the plugins and needs "
+            problems.error(("streaming", "connect"), "Strimzi builds the Kafka Connect image with the "
+                                                     "plugins and needs "
                            "a registry to push it to, one the nodes can pull from",
                            "set streaming.connect.image, e.g. registry.example.com/data/cdc-connect")
         return ""
@@ -150,7 +152,8 @@ def _connect_image(spec: PlatformSpec, plugins: tuple[ConnectPlugin, ...], probl
     return f"{repository}:{digest}"
 
 
-def process_sources(spec: PlatformSpec, platform: str, secrets: tuple[SecretEntry, ...], kyuubi: tuple[KyuubiServer, ...],
+def process_sources(spec: PlatformSpec, platform: str, secrets: tuple[SecretEntry, ...],
+                    kyuubi: tuple[KyuubiServer, ...],
                     problems: Problems) -> tuple[CdcSource, ...]:
     sources = []
     server_ids: dict[int, str] = {}
