@@ -17,8 +17,11 @@ from konoha_gen.catalog import Upstream
 from konoha_gen.model.platform import PlatformSpec
 
 #: Layers in the order Flux applies them (issue: GitOps delivery).
-LAYERS = ("operators", "security", "storage", "metastore", "streaming", "compute", "access", "orchestration",
-          "observability")
+#: Operators come first so that every custom resource of a later layer finds its CRD (kustomize-controller dry-runs
+#: a whole layer before applying any of it); identity (Keycloak) follows security (Vault) because Keycloak can only
+#: start once the Vault stage of the bootstrap has written its secrets.
+LAYERS = ("operators", "security", "identity", "storage", "metastore", "streaming", "compute", "access",
+          "orchestration", "observability")
 MAX_K8S_NAME = 63
 #: Where Flux runs, and the Secrets it reads (the GitOps repository credentials).
 FLUX_NAMESPACE = "flux-system"
@@ -122,6 +125,9 @@ class SecretEntry:
     readers: tuple[Reader, ...]
     generated: bool  # Terraform creates it with random values; else an operator writes it
     length: int = 32
+    #: keys Terraform writes with a fixed, non-secret value instead of a random one (a database's login name must
+    #: be its CloudNativePG owner: the instance manager refuses "wrong username ... expected ...")
+    fixed: tuple[tuple[str, str], ...] = ()
 
     @property
     def origin(self) -> str:

@@ -181,7 +181,7 @@ def _buckets(artifacts: list[Artifact]) -> list[OutputProblem]:
         if artifact.path.startswith("terraform/"):
             continue
         for bucket in sorted(set(_BUCKET.findall(artifact.content)) - created):
-            problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/10-platform "
+            problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/30-storage "
                                                          "does not create "
                                                          f"(buckets: {', '.join(sorted(created)) or 'none'})", CHECK))
     return problems

@@ -16,7 +16,7 @@ from konoha_gen.artifact import Artifact
 
 @dataclass(frozen=True)
 class TerraformRole:
-    """A Vault Kubernetes-auth role as terraform/10-platform declares it."""
+    """A Vault Kubernetes-auth role as terraform/10-vault declares it."""
 
     name: str
     service_accounts: tuple[str, ...]

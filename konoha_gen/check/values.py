@@ -20,6 +20,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from konoha_gen.catalog import CHART_DATA_DIR
+from konoha_gen.components.registry import components
+
 #: Maps whose keys are free-form in every chart (the workspace's shared/charts/README.md "Rules for the key-path test").
 GENERIC_FREEFORM = frozenset({
     "annotations", "labels", "podAnnotations", "podLabels", "nodeSelector", "resources", "affinity", "tolerations",
@@ -44,6 +47,8 @@ class Chart:
         entry = _catalog(charts_dir).get(folder, {})
         self.freeform = [_path_of(text) for text in entry.get("freeform", [])]
         self.documented = [_path_of(text) for text in entry.get("documented_absent", [])]
+        self.documented += [_path_of(key) for d in components() if d.catalog and CHART_DATA_DIR.get(d.catalog) == folder
+                            for key in d.values_in_comments]
 
     def problems(self, values: dict[str, Any]) -> list[str]:
         """Schema errors (Helm validates the defaults merged with the user's values), then key paths

@@ -6,7 +6,7 @@
    produced by a VaultStaticSecret in the same namespace, or declared
    external (the GitOps credentials, created at bootstrap);
 2. every VaultStaticSecret's VaultAuth exists in its namespace, and its role
-   exists in terraform/10-platform bound to exactly that ServiceAccount and
+   exists in terraform/10-vault bound to exactly that ServiceAccount and
    namespace;
 3. the policy of each role grants read on exactly the KV paths its
    VaultStaticSecrets read: a missing path or any extra path fails.
@@ -29,6 +29,7 @@ from konoha_gen.check.k8s import is_kubernetes_file, load_documents
 from konoha_gen.check.terraform import TerraformRole, vault_roles_and_policies
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
+from konoha_gen.stages import VAULT
 
 CHECK = "wiring"
 _SECRET_NAME_KEY = re.compile(r"^(existingSecret|secretName|existingClientSecretName|sshKeySecret"
@@ -130,8 +131,8 @@ def _references(node: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
 
 
 def _terraform(artifacts: list[Artifact]) -> tuple[dict[str, TerraformRole], dict[str, set[str]]]:
-    """Roles and policies (policy name -> KV API paths with read) of terraform/10-platform."""
-    return vault_roles_and_policies([a for a in artifacts if a.path.startswith("terraform/10-platform/")])
+    """Roles and policies (policy name -> KV API paths with read) of terraform/10-vault."""
+    return vault_roles_and_policies([a for a in artifacts if a.path.startswith(f"{VAULT.folder}/")])
 
 
 def _check_vault(statics: list[tuple[str, dict[str, Any]]], auths: dict[tuple[str, str], dict[str, Any]],
@@ -152,7 +153,7 @@ def _check_vault(statics: list[tuple[str, dict[str, Any]]], auths: dict[tuple[st
         role = roles.get(kube["role"])
         if role is None:
             problems.append(OutputProblem(path, f"VaultAuth {auth['metadata']['name']}: role '{kube['role']}' is not "
-                                          "defined in terraform/10-platform", CHECK))
+                                          f"defined in {VAULT.folder}", CHECK))
             continue
         if role.service_accounts != (kube["serviceAccount"],) or role.namespaces != (namespace,):
             problems.append(OutputProblem(path, f"role {role.name} is bound to {list(role.service_accounts)} in "
@@ -169,6 +170,6 @@ def _check_vault(statics: list[tuple[str, dict[str, Any]]], auths: dict[tuple[st
         role = roles[role_name]
         granted = set().union(*(policies.get(p, set()) for p in role.policies))
         for extra in sorted(granted - reads):
-            problems.append(OutputProblem("terraform/10-platform", f"role {role_name} is granted {extra}, which none "
+            problems.append(OutputProblem(VAULT.folder, f"role {role_name} is granted {extra}, which none "
                                           "of its VaultStaticSecrets reads (least privilege)", CHECK))
     return problems

@@ -153,6 +153,9 @@ class ComponentDef:
     vault_objects: Callable[[Platform], list[Doc]] = _nothing  # first in its vault.yaml (VSO: the VaultConnection)
     scrape_targets: Callable[[Platform, Component], list[ScrapeTarget]] = _nothing
     dashboard: Callable[[Platform], tuple[str, list[Panel]]] | None = None
+    #: values keys its chart's templates read but whose values.yaml only shows them in a comment (the values
+    #: check accepts them): each names where the template reads it
+    values_in_comments: tuple[str, ...] = ()
     chart_services: ChartServices | None = None
     chart_metrics: ChartMetrics | None = None
 

@@ -41,7 +41,7 @@ def _yaml_list(items: list[Values]) -> str:
 
 
 COMPONENT = ComponentDef(
-    name="keycloak", title="Keycloak", layer="security", catalog="keycloak",
+    name="keycloak", title="Keycloak", layer="identity", catalog="keycloak",
     enabled=lambda spec: spec.identity.keycloak.enabled, switch="spec.identity.keycloak.enabled",
     depends_on=lambda spec: ["vault-secrets-operator", "cloudnative-pg"],
     service=ServiceDef(80, lambda platform: "keycloak-http"),

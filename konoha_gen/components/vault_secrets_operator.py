@@ -1,7 +1,8 @@
 """Vault Secrets Operator: writes the Kubernetes Secrets workloads read, from Vault, with each workload's own role.
 
-The VaultConnection lives once, beside the operator; every reader's ServiceAccount, VaultAuth and
-VaultStaticSecrets sit in the reader's own folder (components/objects.py).
+The operator (and with it the VSO CRDs) is in the operators layer, so every VSO custom resource of a later
+layer finds its CRD. The VaultConnection lives once, beside Vault (security layer); every reader's
+ServiceAccount, VaultAuth and VaultStaticSecrets sit in the reader's own folder (components/objects.py).
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ REFRESH = "1h"
 
 
 def connection_ref(platform: Platform) -> str:
-    return f"{platform.component(NAME).namespace}/{CONNECTION}"
+    return f"{platform.component('vault').namespace}/{CONNECTION}"
 
 
 def connection(platform: Platform) -> Doc:
     vault = platform.component("vault").service
     assert vault is not None
-    return obj(API, "VaultConnection", CONNECTION, platform.component(NAME).namespace,
-               component=NAME, platform=platform,
+    return obj(API, "VaultConnection", CONNECTION, platform.component("vault").namespace,
+               component="vault", platform=platform,
                spec={"address": f"http://{vault.address}", "skipTLSVerify": False})
 
 
@@ -43,9 +44,7 @@ def values(p: Platform, c: Component) -> Values:
 
 
 COMPONENT = ComponentDef(
-    name=NAME, title="Vault Secrets Operator", layer="security", catalog=NAME,
+    name=NAME, title="Vault Secrets Operator", layer="operators", catalog=NAME,
     enabled=lambda spec: True, switch="always on",
-    depends_on=lambda spec: ["vault"],
     releases=lambda p, c: [Release(c.name, values(p, c))],
-    vault_objects=lambda p: [connection(p)],
 )

@@ -18,6 +18,8 @@ from konoha_gen.resolved import FLUX_NAMESPACE, Component, Platform
 
 #: Teaches kustomize that HelmRelease.spec.valuesFrom names a ConfigMap, so the
 #: generated name (with its content hash) is substituted there.
+#: How often a failed install or upgrade is retried (HelmRelease spec.install/upgrade.strategy.retryInterval).
+RETRY_INTERVAL = "2m"
 KUSTOMIZE_CONFIG: Doc = {"nameReference": [{"kind": "ConfigMap", "version": "v1",
                                             "fieldSpecs": [{"path": "spec/valuesFrom/name", "kind": "HelmRelease"}]}]}
 
@@ -70,8 +72,12 @@ def _helm_release(platform: Platform, component: Component, release: Release) ->
         spec["chart"] = {"spec": {"chart": upstream.chart_path, "sourceRef": source, "reconcileStrategy": "Revision"}}
     else:
         spec["chart"] = {"spec": {"chart": upstream.chart, "version": upstream.version, "sourceRef": source}}
-    spec["install"] = {"crds": "CreateReplace", "remediation": {"retries": 3}}
-    spec["upgrade"] = {"crds": "CreateReplace", "remediation": {"retries": 3}}
+    # A release often starts before its inputs exist (a Secret the Vault stage writes, a CRD of a layer still
+    # installing). RemediateOnFailure would spend its retries and leave it Stalled until someone forces it;
+    # RetryOnFailure (helm-controller, Flux 2.7+) retries every RETRY_INTERVAL until the inputs are there.
+    strategy = {"name": "RetryOnFailure", "retryInterval": RETRY_INTERVAL}
+    spec["install"] = {"crds": "CreateReplace", "strategy": strategy}
+    spec["upgrade"] = {"crds": "CreateReplace", "strategy": dict(strategy)}
     spec["valuesFrom"] = [{"kind": "ConfigMap", "name": release.values_configmap, "valuesKey": "values.yaml"}]
     return obj("helm.toolkit.fluxcd.io/v2", "HelmRelease", release.name, component.namespace, component=component.name,
                platform=platform, spec=spec)

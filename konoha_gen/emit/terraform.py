@@ -3,9 +3,14 @@
   and the Flux bootstrap: the flux2 chart through the helm provider, then the
   generated sync objects (clusters/<name>/flux-system/gotk-sync.yaml) through
   the kubectl provider;
-- 10-platform: Vault (KV mount, Kubernetes auth, one policy + role per
-  consuming workload, generated secrets) and Keycloak (realm, groups, users,
-  OIDC clients whose secrets go to Vault), applied once both run."""
+- 10-vault: Vault (KV mount, Kubernetes auth, one policy + role per consuming
+  workload, generated secrets), applied once Vault runs and is unsealed;
+- 20-identity: Keycloak (realm, groups, users, OIDC clients whose secrets go to
+  Vault), applied once Keycloak runs;
+- 30-storage: MinIO (buckets, service users, tenant groups), once MinIO runs.
+Each stage is its own root module: a provider logs in to its server when it is
+configured, so no module may configure a server that its own apply enables
+(konoha_gen/stages.py; bootstrap.sh applies them in order)."""
 
 from __future__ import annotations
 
@@ -16,11 +21,10 @@ from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import TERRAFORM_PROVIDERS, TERRAFORM_VERSION, upstream
 from konoha_gen.components.vault_secrets_operator import AUDIENCE
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
+from konoha_gen.stages import IDENTITY, STORAGE, VAULT, TerraformStage
 from konoha_gen.templating import render
 
-FILES = ("versions.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
-PLATFORM_FILES = ("versions.tf", "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "keycloak.tf", "minio.tf",
-                  "outputs.tf")
+FILES = ("providers.tf", "main.tf", "variables.tf", "outputs.tf")
 #: What a service reading and writing the lakehouse may do in the warehouse bucket.
 LAKE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts")
@@ -43,31 +47,57 @@ def identifier(text: str) -> str:
 
 
 def emit(platform: Platform) -> list[Artifact]:
-    return [*_cluster(platform), *_platform(platform)]
+    return [*_cluster(platform), *_vault(platform), *_identity(platform), *_storage(platform)]
 
 
-def _platform(platform: Platform) -> list[Artifact]:
+def _render(stage: TerraformStage, files: dict[str, str], used: list[str], **context: Any) -> list[Artifact]:
+    """The stage's files (name -> template) and its versions.tf pinning exactly the providers it uses."""
+    context = {**context, "providers": TERRAFORM_PROVIDERS, "terraform_version": TERRAFORM_VERSION}
+    artifacts = [Artifact(f"{stage.folder}/versions.tf", render("terraform/versions.tf.j2", used=used, **context))]
+    return artifacts + [Artifact(f"{stage.folder}/{name}", render(template, **context))
+                        for name, template in files.items()]
+
+
+def _files(stage: TerraformStage, *names: str) -> dict[str, str]:
+    return {name: f"terraform/{stage.folder.removeprefix('terraform/')}/{name}.j2" for name in names}
+
+
+def _vault(platform: Platform) -> list[Artifact]:
+    """Mount, Kubernetes auth, one policy + role per consuming workload, generated secrets."""
     vault = platform.spec.secrets.vault
     oidc_paths = {c.vault_path for c in platform.oidc_clients}
     roles = [{"resource": identifier(r.component), "name": r.name, "namespace": r.namespace,
               "service_accounts": [r.service_account], "paths": list(r.paths), "audiences": [AUDIENCE]}
              for r in platform.vault_roles]
-    generated = [{"resource": identifier(e.path), "path": e.path, "keys": list(e.keys), "length": e.length}
+    generated = [{"resource": identifier(e.path), "path": e.path, "length": e.length, "fixed": dict(e.fixed),
+                  "keys": [k for k in e.keys if k not in dict(e.fixed)], "all_keys": list(e.keys)}
                  for e in platform.secrets if e.generated and e.path not in oidc_paths]
-    context = {
-        "kv_mount": vault.kv_mount,
-        "kubernetes_auth_mount": vault.kubernetes_auth_mount,
-        "roles": roles,
-        "generated": generated,
-        "keycloak": _keycloak(platform),
-        **_minio(platform),
-        "vault_address": "http://127.0.0.1:8200",
-        "keycloak_url": "http://127.0.0.1:8080",
-        "providers": TERRAFORM_PROVIDERS,
-        "terraform_version": TERRAFORM_VERSION,
-    }
-    return [Artifact(f"terraform/10-platform/{name}", render(f"terraform/10-platform/{name}.j2", **context))
-            for name in PLATFORM_FILES]
+    files = _files(VAULT, "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "outputs.tf")
+    return _render(VAULT, files, ["vault", *(["random"] if generated else [])],
+                   kv_mount=vault.kv_mount, kubernetes_auth_mount=vault.kubernetes_auth_mount, roles=roles,
+                   generated=generated, vault_address=f"http://{VAULT.address}")
+
+
+def _identity(platform: Platform) -> list[Artifact]:
+    """Keycloak's realm, groups, users and OIDC clients (their secrets written to Vault), once Keycloak runs."""
+    keycloak = _keycloak(platform)
+    if keycloak is None:
+        return []
+    files = _files(IDENTITY, "providers.tf", "variables.tf", "keycloak.tf", "outputs.tf")
+    return _render(IDENTITY, files, ["vault", "keycloak"], keycloak=keycloak,
+                   kv_mount=platform.spec.secrets.vault.kv_mount, vault_address=f"http://{VAULT.address}",
+                   keycloak_url=f"http://{IDENTITY.address}")
+
+
+def _storage(platform: Platform) -> list[Artifact]:
+    """MinIO's buckets, service users and tenant groups, once MinIO runs."""
+    minio = _minio(platform)
+    if not minio["minio"]:
+        return []
+    files = _files(STORAGE, "providers.tf", "variables.tf", "minio.tf", "outputs.tf")
+    return _render(STORAGE, files, ["vault", "minio"], **minio, kv_mount=platform.spec.secrets.vault.kv_mount,
+                   minio_root_path=platform.spec.storage.object_store.credentials.path,
+                   vault_address=f"http://{VAULT.address}")
 
 
 def _minio(platform: Platform) -> dict[str, Any]:
@@ -84,17 +114,15 @@ def _minio(platform: Platform) -> dict[str, Any]:
         if entry.path.startswith("minio/users/") and lake is not None:
             arn = f"arn:aws:s3:::{lake.bucket}"
             service_users.append({"resource": identifier(entry.path.removeprefix("minio/users/")),
-                                  "secret_resource": identifier(entry.path),
+                                  "secret_resource": identifier(entry.path), "path": entry.path,
                                   "statements": [{"actions": list(LAKE_BUCKET_ACTIONS), "resources": [arn]},
                                                  {"actions": list(LAKE_ACTIONS), "resources": [f"{arn}/*"]}]})
     prefix = lake.warehouse.removeprefix(f"s3a://{lake.bucket}").strip("/") if lake else ""
     tenants = [{"resource": identifier(t.name), "group": t.group, "bucket": lake.bucket,
                 "prefixes": ["/".join(filter(None, [prefix, f"{ns}.db"])) for ns in t.writes]}
                for t in platform.tenants if t.writes and lake is not None]
-    minio = platform.component("minio").service
-    assert minio is not None
     return {"minio": True, "buckets": buckets, "service_users": service_users, "tenants": tenants,
-            "minio_server": f"127.0.0.1:{minio.port}"}
+            "minio_server": STORAGE.address}
 
 
 def _keycloak(platform: Platform) -> dict[str, Any] | None:
@@ -108,6 +136,7 @@ def _keycloak(platform: Platform) -> dict[str, Any] | None:
             member_of.setdefault(member, []).append(groups[tenant.group])
     return {
         "realm": platform.spec.identity.keycloak.realm,
+        "admin_path": platform.spec.identity.keycloak.admin.path,
         "groups": [{"resource": resource, "name": name} for name, resource in groups.items()],
         "users": [{"resource": identifier(user), "username": user, "groups": member_of[user]}
                   for user in sorted(member_of)],

@@ -11,8 +11,9 @@ from konoha_gen.model.common import Name, SpecModel, VaultPath
 
 class Vault(SpecModel):
     mode: Literal["dev", "standalone", "ha"] = Field(
-        "dev", description="dev: in-memory, auto-unsealed (laptops only); standalone: one server with storage; ha: "
-                           "Raft (default dev)")
+        "standalone", description="standalone: one server with integrated storage (Raft) on a volume, initialised and "
+                                  "unsealed by bootstrap.sh; ha: three Raft servers; dev: in memory, lost on every "
+                                  "restart, no web UI (default standalone)")
     kv_mount: Name = Field("konoha", description="the one KV v2 mount holding every platform secret (default konoha)")
     kubernetes_auth_mount: Name = Field("kubernetes", description="mount path of the Kubernetes auth method "
                                                                   "(default kubernetes)")

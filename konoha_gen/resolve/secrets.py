@@ -90,8 +90,15 @@ def _entries(spec: PlatformSpec, inventory: _Inventory, databases: tuple[Databas
                    *_shape(spec, databases, component, path, frozenset(keys)))
             for (component, namespace), keys in readers)
         entries.append(SecretEntry(path, tuple(sorted(all_keys)), entry_readers,
-                                   gen is not None or path in inventory.generated, gen.length if gen else 32))
+                                   gen is not None or path in inventory.generated, gen.length if gen else 32,
+                                   _fixed(path, databases)))
     return tuple(entries)
+
+
+def _fixed(path: str, databases: tuple[Database, ...]) -> tuple[tuple[str, str], ...]:
+    """A database Secret's username is its owner (CloudNativePG bootstrap.initdb.owner); only the password is random."""
+    owner = next((db for db in databases if path == f"databases/{db.owner}"), None)
+    return (("username", owner.database),) if owner is not None else ()
 
 
 def _shape(spec: PlatformSpec, databases: tuple[Database, ...], component: str, path: str,
