@@ -42,4 +42,7 @@ def with_header(artifact: Artifact, spec_file: str) -> Artifact:
     header = header_line(artifact.path, spec_file)
     if header is None:
         return artifact
+    if artifact.content.startswith("#!"):  # the interpreter line must stay first
+        shebang, _, rest = artifact.content.partition("\n")
+        return Artifact(artifact.path, f"{shebang}\n{header}\n{rest}", artifact.emitter)
     return Artifact(artifact.path, f"{header}\n{artifact.content}", artifact.emitter)

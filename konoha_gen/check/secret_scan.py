@@ -65,6 +65,7 @@ def _assignments(artifact: Artifact, *, embedded_only: bool) -> Iterator[OutputP
     `key=value` text embedded in strings, such as Trino catalogs). In HCL only quoted strings are
     literals (`var.x` or `random_password.y.result` are references)."""
     hcl = artifact.path.endswith((".tf", ".hcl"))
+    shell = artifact.path.endswith(".sh")
     for number, line in enumerate(artifact.content.splitlines(), 1):
         if embedded_only and "=" not in line:
             continue
@@ -78,6 +79,8 @@ def _assignments(artifact: Artifact, *, embedded_only: bool) -> Iterator[OutputP
             continue
         if hcl and not value.startswith('"'):
             continue
+        if shell and value.lstrip('"').startswith("$"):
+            continue  # a parameter or command substitution: the value comes from elsewhere at run time
         literal = value.strip('"').strip("'")
         if literal and not REFERENCE.match(literal):
             yield OutputProblem(artifact.path, f"line {number}: {key} holds a literal credential", CHECK)

@@ -74,6 +74,7 @@ class VaultRead:
     path: str
     keys: frozenset[str]
     generated: bool  # Terraform writes it; else an operator does (the inventory says which)
+    optional: bool = False  # the workload starts without it (bootstrap.sh does not wait for it)
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def dashboard(p: Platform) -> tuple[str, list[Panel]]:
 COMPONENT = ComponentDef(
     name="minio", title="MinIO", layer="storage", catalog="minio",
     enabled=lambda spec: spec.storage.object_store.enabled, switch="spec.storage.objectStore.enabled",
-    depends_on=lambda spec: ["vault-secrets-operator"],
+    # the console logs in through Keycloak: its client secret exists once Keycloak is configured
+    depends_on=lambda spec: ["vault-secrets-operator", *(["keycloak"] if spec.identity.keycloak.enabled else [])],
     service=ServiceDef(9000),
     workloads=lambda spec: (("Deployment", "minio"),),
     # the chart's console Service: <fullname>-console

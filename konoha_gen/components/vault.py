@@ -56,6 +56,7 @@ def _web_ui(spec: PlatformSpec) -> WebUiDef | None:
 COMPONENT = ComponentDef(
     name="vault", title="Vault", layer="security", catalog="vault",
     enabled=lambda spec: True, switch="always on",
+    depends_on=lambda spec: ["vault-secrets-operator"],  # its folder holds the VaultConnection
     service=ServiceDef(8200),
     web_ui=_web_ui,
     workloads=lambda spec: (("StatefulSet", "vault"),),

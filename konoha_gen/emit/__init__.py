@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from konoha_gen.artifact import Artifact, with_header
 from konoha_gen.emit import (
+    bootstrap,
     components,
     connectors,
     dbt,
@@ -29,7 +30,7 @@ Emitter = Callable[[Platform], list[Artifact]]
 
 def emitters() -> list[tuple[str, Emitter]]:
     """Every emitter, in a fixed order. New targets register here."""
-    return [("readme", readme.emit), ("terraform", terraform.emit), ("flux", flux.emit),
+    return [("readme", readme.emit), ("bootstrap", bootstrap.emit), ("terraform", terraform.emit), ("flux", flux.emit),
             ("components", components.emit),
             ("sql", sql.emit), ("dbt", dbt.emit), ("spark", spark.emit),
             ("connectors", connectors.emit), ("observability", observability.emit)]

@@ -5,35 +5,9 @@ infrastructure/sources/ (every chart source, pinned from the catalogue)."""
 from __future__ import annotations
 
 from konoha_gen.artifact import Artifact
-from konoha_gen.components import monitoring
+from konoha_gen.bootstrap.plan import SOURCES, layer_dependencies
 from konoha_gen.kube import Doc, dump, kustomization, obj
 from konoha_gen.resolved import FLUX_NAMESPACE, LAYERS, Platform
-
-SOURCES = "sources"
-
-
-def layer_order() -> tuple[str, ...]:
-    return (SOURCES, *LAYERS, monitoring.STAGE)
-
-
-def layer_dependencies(platform: Platform) -> dict[str, list[str]]:
-    """Layer -> layers it needs first, derived from the component graph (plus the sources)."""
-    layer_of = {c.name: c.layer for c in platform.components}
-    present = {c.layer for c in platform.components if c.deployed}
-    needs: dict[str, set[str]] = {layer: {SOURCES} for layer in present}
-    for component in platform.components:
-        if component.layer not in needs:
-            continue
-        for dependency in component.depends_on:
-            layer = layer_of[dependency]
-            if layer != component.layer and layer in present:
-                needs[component.layer].add(layer)
-    needs[SOURCES] = set()
-    if monitoring.has_stage(platform):  # monitors need the CRDs that the observability layer's chart installs
-        needs[monitoring.STAGE] = {SOURCES, monitoring.AFTER}
-    order = layer_order()
-    return {layer: sorted(deps, key=order.index)
-            for layer, deps in sorted(needs.items(), key=lambda i: order.index(i[0]))}
 
 
 def emit(platform: Platform) -> list[Artifact]:

@@ -20,11 +20,14 @@ def process_components(spec: PlatformSpec, platform: str) -> tuple[Component, ..
     names = {definition.name for definition in wanted}
     resolved = []
     for d in wanted:
+        deps = set(d.depends_on(spec))
+        if "vault-secrets-operator" in deps and d.name != "vault":
+            deps.add("vault")  # its VaultAuth names the VaultConnection, which lives beside Vault
         ns = namespace(platform, d.layer)
         name = d.service_name(platform)
         service = Service(name, ns, d.service.port) if d.service is not None and name is not None else None
         resolved.append(Component(
-            d.name, d.title, d.layer, ns, tuple(sorted(dep for dep in set(d.depends_on(spec)) if dep in names)),
+            d.name, d.title, d.layer, ns, tuple(sorted(dep for dep in deps if dep in names)),
             service, upstream(d.catalog, spec.versions) if d.catalog else None, d.workloads(spec), d.deployed))
     return _toposort(resolved)
 
