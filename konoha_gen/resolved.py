@@ -128,7 +128,6 @@ class SecretEntry:
     #: keys Terraform writes with a fixed, non-secret value instead of a random one (a database's login name must
     #: be its CloudNativePG owner: the instance manager refuses "wrong username ... expected ...")
     fixed: tuple[tuple[str, str], ...] = ()
-    optional: bool = False  # its readers start without it (a tenant's Spark overrides)
 
     @property
     def origin(self) -> str:

@@ -32,7 +32,7 @@ describe() {
     security) echo "security (flux): waits for Kustomizations sources, operators Ready; makes Ready: Kustomization flux-system/security Ready (every object of the layer healthy) (timeout 1200s)" ;;
     vault-unseal) echo "vault-unseal (vault-unseal): waits for Kustomization security Ready (Vault pods run, sealed); makes Ready: every Vault server initialised and unsealed (vault status) (timeout 900s)" ;;
     vault-config) echo "vault-config (terraform): waits for Vault unsealed; makes Ready: terraform/10-vault applied: KV mount, Kubernetes auth, policies, roles and generated secrets in Vault (timeout 900s)" ;;
-    manual-secrets) echo "manual-secrets (manual-secrets): waits for Vault configured; makes Ready: the hand-written secrets exist in Vault: sources/billing, sources/shop (timeout 60s)" ;;
+    manual-secrets) echo "manual-secrets (manual-secrets): waits for Vault configured; makes Ready: the hand-written secrets exist in Vault: sources/billing, sources/shop, tenants/analytics/spark-env, tenants/ingestion/spark-env (timeout 60s)" ;;
     identity) echo "identity (flux): waits for Kustomizations sources, operators, security Ready; makes Ready: Kustomization flux-system/identity Ready (every object of the layer healthy) (timeout 1200s)" ;;
     identity-config) echo "identity-config (terraform): waits for keycloak Ready (Kustomization identity); makes Ready: terraform/20-identity applied: realm, groups, users, OIDC clients (secrets in Vault) (timeout 900s)" ;;
     storage) echo "storage (flux): waits for Kustomizations sources, operators, security, identity Ready; makes Ready: Kustomization flux-system/storage Ready (every object of the layer healthy) (timeout 1200s)" ;;
@@ -138,7 +138,7 @@ step_manual-secrets() {
   forward konoha-security vault "$VAULT_PORT" 8200 manual-secrets
   local missing="" header="$STATE/vault-header"
   (umask 077 && printf 'X-Vault-Token: %s\n' "$(vault_token)" >"$header")
-  for path in sources/billing sources/shop; do
+  for path in sources/billing sources/shop tenants/analytics/spark-env tenants/ingestion/spark-env; do
     curl -sf -H "@$header" "http://127.0.0.1:$VAULT_PORT/v1/konoha/data/$path" >/dev/null || missing="$missing $path"
   done
   rm -f "$header"

@@ -57,9 +57,9 @@ def layer_dependencies(platform: Platform) -> dict[str, list[str]]:
 
 
 def manual_paths(platform: Platform) -> list[str]:
-    """Vault paths an operator writes by hand that a workload needs to start (optional ones excluded)."""
-    return [e.path for e in platform.secrets if not e.generated and not e.optional
-            and any(r.via_vso for r in e.readers)]
+    """Vault paths an operator writes by hand that a workload reads through VSO: its VaultStaticSecret (and so its
+    layer) is only healthy once the path exists, so the bootstrap checks them before the layers that read them."""
+    return [e.path for e in platform.secrets if not e.generated and any(r.via_vso for r in e.readers)]
 
 
 def steps(platform: Platform) -> list[Step]:

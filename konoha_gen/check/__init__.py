@@ -18,7 +18,8 @@ __all__ = ["CheckOptions", "Checker", "checkers", "run_checks"]
 def checkers() -> list[tuple[str, Checker]]:
     return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values),
             ("secret-scan", output.secrets), ("wiring", output.wiring),
-            ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints), ("keys", output.config_keys)]
+            ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints),
+            ("bootstrap", output.bootstrap), ("keys", output.config_keys)]
 
 
 def run_checks(platform: Platform, artifacts: list[Artifact],

@@ -102,7 +102,7 @@ def _check_order(platform: Platform, docs: list[_Doc], monitors: list[_Doc],
     applied_by: dict[str, str] = {}
     for name, spec in stages.items():
         folder = str(spec.get("path", "")).removeprefix("./").removeprefix(f"{root}/").rstrip("/")
-        for file in _resources(folder, texts):
+        for file in applied_files(folder, texts):
             applied_by.setdefault(file, name)
     crds = {applied_by.get(d.path) for d in docs
             if d.kind == "HelmRelease" and _chart(d.doc) == "kube-prometheus-stack"}
@@ -122,7 +122,7 @@ def _check_order(platform: Platform, docs: list[_Doc], monitors: list[_Doc],
     return problems
 
 
-def _resources(folder: str, texts: dict[str, str], seen: frozenset[str] = frozenset()) -> Iterator[str]:
+def applied_files(folder: str, texts: dict[str, str], seen: frozenset[str] = frozenset()) -> Iterator[str]:
     """Files a kustomize folder applies, following folder resources (kustomization.yaml only)."""
     text = texts.get(f"{folder}/kustomization.yaml")
     if text is None or folder in seen:
@@ -133,7 +133,7 @@ def _resources(folder: str, texts: dict[str, str], seen: frozenset[str] = frozen
         if target in texts:
             yield target
         else:
-            yield from _resources(target, texts, seen | {folder})
+            yield from applied_files(target, texts, seen | {folder})
 
 
 def _normalise(path: str) -> str:

@@ -11,6 +11,7 @@ import yaml
 
 from konoha_gen.artifact import LOCK_NAME, Artifact, header_line
 from konoha_gen.catalog import CHART_DATA_DIR, pinned
+from konoha_gen.check import bootstrap as bootstrap_check
 from konoha_gen.check import connect as connect_check
 from konoha_gen.check import endpoints as endpoints_check
 from konoha_gen.check import wiring as wiring_check
@@ -106,6 +107,11 @@ def wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions)
 def connect_wiring(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
     """Connectors, their Connect cluster, plugins, config-provider files and topics fit (check/connect.py)."""
     return connect_check.check(platform, artifacts)
+
+
+def bootstrap(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:
+    """Every step of bootstrap.sh finds what it needs provided by an earlier step (check/bootstrap.py)."""
+    return bootstrap_check.check(platform, artifacts)
 
 
 def endpoints(platform: Platform, artifacts: list[Artifact], options: CheckOptions) -> list[OutputProblem]:

@@ -74,7 +74,6 @@ class VaultRead:
     path: str
     keys: frozenset[str]
     generated: bool  # Terraform writes it; else an operator does (the inventory says which)
-    optional: bool = False  # the workload starts without it (bootstrap.sh does not wait for it)
 
 
 @dataclass(frozen=True)
@@ -154,6 +153,8 @@ class ComponentDef:
     vault_objects: Callable[[Platform], list[Doc]] = _nothing  # first in its vault.yaml (VSO: the VaultConnection)
     scrape_targets: Callable[[Platform, Component], list[ScrapeTarget]] = _nothing
     dashboard: Callable[[Platform], tuple[str, list[Panel]]] | None = None
+    #: custom resource kinds (group/Kind) its chart installs the CRDs of, read off the chart at the pinned version
+    crds: tuple[str, ...] = ()
     #: values keys its chart's templates read but whose values.yaml only shows them in a comment (the values
     #: check accepts them): each names where the template reads it
     values_in_comments: tuple[str, ...] = ()

@@ -15,4 +15,8 @@ COMPONENT = ComponentDef(
     name="cloudnative-pg", title="CloudNativePG operator", layer="operators", catalog="cloudnative-pg",
     enabled=lambda spec: True, switch="always on",
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    # cloudnative-pg/charts @ cloudnative-pg-v0.29.0: templates/crds/crds.yaml (values crds.create: true)
+    crds=tuple(f"postgresql.cnpg.io/{kind}" for kind in (
+        "Backup", "Cluster", "ClusterImageCatalog", "Database", "FailoverQuorum", "ImageCatalog", "Pooler",
+        "Publication", "ScheduledBackup", "Subscription")),
 )

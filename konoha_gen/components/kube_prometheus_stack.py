@@ -94,5 +94,9 @@ COMPONENT = ComponentDef(
     web_ui=_web_ui,
     oidc=OidcDef("grafana", "Grafana", ("/login/generic_oauth",)),
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    # prometheus-community/helm-charts @ kube-prometheus-stack-88.5.3: charts/crds/crds/ (values crds.enabled: true)
+    crds=tuple(f"monitoring.coreos.com/{kind}" for kind in (
+        "Alertmanager", "AlertmanagerConfig", "PodMonitor", "Probe", "Prometheus", "PrometheusAgent", "PrometheusRule",
+        "ScrapeConfig", "ServiceMonitor", "ThanosRuler")),
     chart_services=_services,
 )

@@ -101,8 +101,7 @@ def session_reads(spec: PlatformSpec) -> list[VaultRead]:
     """Each tenant's Spark overrides, read by the Kyuubi servers (FileSessionConfAdvisor); written by hand."""
     if not spec.compute.kyuubi.servers:
         return []
-    return [VaultRead(session_conf_path(t.name), frozenset({SESSION_CONF_KEYS}), generated=False, optional=True)
-            for t in spec.tenants]
+    return [VaultRead(session_conf_path(t.name), frozenset({SESSION_CONF_KEYS}), generated=False) for t in spec.tenants]
 
 
 def session_conf_template(spec: PlatformSpec, databases: tuple[Database, ...], path: str,

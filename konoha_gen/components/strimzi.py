@@ -15,4 +15,8 @@ COMPONENT = ComponentDef(
     name="strimzi", title="Strimzi operator", layer="operators", catalog="strimzi",
     enabled=lambda spec: spec.streaming.kafka.enabled, switch="spec.streaming.kafka.enabled",
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    # strimzi/strimzi-kafka-operator @ 1.2.0: helm-charts/helm3/strimzi-kafka-operator/crds/
+    crds=(*(f"kafka.strimzi.io/{kind}" for kind in (
+        "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "KafkaConnect", "KafkaConnector", "KafkaMirrorMaker2",
+        "KafkaBridge", "KafkaRebalance")), "core.strimzi.io/StrimziPodSet"),
 )

@@ -22,5 +22,9 @@ COMPONENT = ComponentDef(
     enabled=lambda spec: True, switch="always on",
     service=ServiceDef(80),
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    # traefik/traefik-helm-chart @ v41.3.0: traefik/crds/ (traefik.io)
+    crds=tuple(f"traefik.io/{kind}" for kind in (
+        "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "Middleware", "MiddlewareTCP", "ServersTransport",
+        "ServersTransportTCP", "TLSOption", "TLSStore", "TraefikService")),
     chart_services=lambda r, v: [(fullname("traefik", r, v), (80, 443))],
 )

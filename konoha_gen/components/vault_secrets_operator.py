@@ -47,4 +47,8 @@ COMPONENT = ComponentDef(
     name=NAME, title="Vault Secrets Operator", layer="operators", catalog=NAME,
     enabled=lambda spec: True, switch="always on",
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    # hashicorp/vault-secrets-operator @ v1.4.1: chart/crds/
+    crds=tuple(f"secrets.hashicorp.com/{kind}" for kind in (
+        "VaultConnection", "VaultAuth", "VaultAuthGlobal", "VaultStaticSecret", "VaultDynamicSecret",
+        "VaultPKISecret", "HCPAuth", "HCPVaultSecretsApp", "SecretTransformation", "CSISecrets")),
 )

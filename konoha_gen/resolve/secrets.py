@@ -30,7 +30,6 @@ class _Inventory:
         self.keys: dict[str, set[str]] = {}
         self.readers: dict[str, dict[tuple[str, str | None], set[str]]] = {}
         self.generated: set[str] = set()
-        self.optional: set[str] = set()
 
     def read(self, path: str, keys: frozenset[str], reader: str, namespace: str | None, *,
              replace: bool = False) -> None:
@@ -74,8 +73,7 @@ def process_secrets(spec: PlatformSpec, components: tuple[Component, ...], datab
             inventory.read(read.path, read.keys, d.name, by_name[d.name].namespace, replace=True)
             if read.generated:
                 inventory.generated.add(read.path)
-            if read.optional:
-                inventory.optional.add(read.path)
+
     return _entries(spec, inventory, databases)
 
 
@@ -94,7 +92,7 @@ def _entries(spec: PlatformSpec, inventory: _Inventory, databases: tuple[Databas
             for (component, namespace), keys in readers)
         entries.append(SecretEntry(path, tuple(sorted(all_keys)), entry_readers,
                                    gen is not None or path in inventory.generated, gen.length if gen else 32,
-                                   _fixed(path, databases), path in inventory.optional))
+                                   _fixed(path, databases)))
     return tuple(entries)
 
 
