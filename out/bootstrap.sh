@@ -10,6 +10,7 @@
 # Local state lives in $KONOHA_STATE (default ~/.konoha/konoha), never in git: the Terraform state of each stage,
 # the record of finished steps and the Vault unseal key and root token (mode 0600). A laptop cluster has no KMS to
 # auto-unseal Vault; keep that folder as you would an SSH key, or delete it and re-initialise with the cluster.
+# KONOHA_TIMEOUT (seconds) overrides every step's timeout, KONOHA_POLL (default 5) how often a wait checks again.
 # Local ports of the port-forwards the Terraform providers use: KONOHA_VAULT_PORT (default 8200),
 # KONOHA_KEYCLOAK_PORT (8080), KONOHA_MINIO_PORT (9000).
 set -euo pipefail
@@ -20,6 +21,7 @@ VAULT_PORT="${KONOHA_VAULT_PORT:-8200}"
 KEYCLOAK_PORT="${KONOHA_KEYCLOAK_PORT:-8080}"
 MINIO_PORT="${KONOHA_MINIO_PORT:-9000}"
 FORWARD_PID=""
+POLL="${KONOHA_POLL:-5}"
 
 # The steps, in order (konoha-gen's bootstrap check proves each finds what it needs provided by an earlier one).
 STEPS=(cluster sources operators security vault-unseal vault-config manual-secrets identity identity-config storage storage-config metastore streaming compute access orchestration observability monitoring)
@@ -59,14 +61,14 @@ done_marker() { printf '%s/done/%s' "$STATE" "$1"; }
 
 # wait_ready STEP WHAT TIMEOUT COMMAND...: run COMMAND until it succeeds; stop naming STEP and WHAT after TIMEOUT s.
 wait_ready() {
-  local step="$1" what="$2" timeout="$3" waited=0
+  local step="$1" what="$2" timeout="${KONOHA_TIMEOUT:-$3}" waited=0
   shift 3
   until "$@" >/dev/null 2>&1; do
     if [ "$waited" -ge "$timeout" ]; then
       fail "$step" "$what did not become Ready within ${timeout}s (last check: $*)"
     fi
-    sleep 5
-    waited=$((waited + 5))
+    sleep "$POLL"
+    waited=$((waited + POLL))
   done
 }
 

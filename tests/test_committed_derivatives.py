@@ -72,14 +72,18 @@ def test_secrets_command_lists_the_inventory_shown_in_out_readme() -> None:
 def test_out_readme_graph_is_the_resolved_graph() -> None:
     graph = CliRunner().invoke(main, ["graph", str(SPEC)]).output
     assert graph.startswith("graph TD\n")
-    assert "  vault --> vault_secrets_operator\n" in graph
+    # VSO (and its CRDs) comes first; Vault's folder holds the VaultConnection, and Keycloak reads from Vault.
+    assert "  vault_secrets_operator --> vault\n" in graph
+    assert "  vault --> keycloak\n" in graph
+    assert "  vault --> vault_secrets_operator\n" not in graph
     assert graph in (ROOT / "out" / "README.md").read_text()
 
 
 def test_graph_as_dot_has_the_same_edges_and_errors_stay_text(tmp_path: Path) -> None:
     dot = CliRunner().invoke(main, ["graph", str(SPEC), "--format", "dot"])
     assert dot.exit_code == 0 and dot.output.startswith('digraph "konoha" {')
-    assert '  "vault" -> "vault-secrets-operator";\n' in dot.output
+    assert '  "vault-secrets-operator" -> "vault";\n' in dot.output
+    assert '  "vault" -> "vault-secrets-operator";\n' not in dot.output
     broken = tmp_path / "konoha.yaml"
     broken.write_text(SPEC.read_text().replace("brokers: 1", "brokers: x"))
     result = CliRunner().invoke(main, ["graph", str(broken), "--format", "dot"])

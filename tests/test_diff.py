@@ -129,7 +129,7 @@ def test_adding_a_cdc_source_starts_its_connectors_and_asks_for_its_sql(repo: Re
     assert resource(report, "VaultStaticSecret konoha-streaming/kafka-connect-sources-crm")["action"] == "added"
     assert findings(report, subject="sql/crm.prepare.sql", action="run", severity="warning")
     assert findings(report, subject="Kustomization flux-system/streaming", action="reconcile")
-    policy = resource(report, "vault_policy.kafka_connect (terraform/10-platform)")
+    policy = resource(report, "vault_policy.kafka_connect (terraform/10-vault)")
     assert policy["action"] == "changed" and 'path "konoha/data/sources/crm"' in policy["fields"][0]["new"]
     assert not findings(report, severity="danger")
     assert not [r for r in report["resources"] if r["action"] == "removed"]
@@ -170,14 +170,17 @@ def test_removing_a_bucket_is_flagged_as_a_destroy(repo: Repo) -> None:
     code, report = diff_json(repo)
     assert code == 1
     [destroy] = findings(report, area="terraform", action="destroy")
-    assert destroy == {"area": "terraform", "subject": "minio_s3_bucket.scratch (terraform/10-platform)",
+    assert destroy == {"area": "terraform", "subject": "minio_s3_bucket.scratch (terraform/30-storage)",
                        "action": "destroy",
                        "severity": "danger", "reason": "removed: destroys the bucket and every object in it"}
-    assert [r["title"] for r in report["resources"]] == ["minio_s3_bucket.scratch (terraform/10-platform)"]
+    # the storage stage's bucket list (an output: names only) shrinks with it; nothing else changes
+    assert [r["title"] for r in report["resources"]] == ["minio_s3_bucket.scratch (terraform/30-storage)",
+                                                         "output.buckets (terraform/30-storage)"]
+    assert resource(report, "output.buckets (terraform/30-storage)")["action"] == "changed"
 
     code, markdown, _ = diff(repo, "--format", "markdown")
     assert "> [!CAUTION]" in markdown
-    assert "> - **minio_s3_bucket.scratch (terraform/10-platform)** (destroy): removed: destroys the bucket" in markdown
+    assert "> - **minio_s3_bucket.scratch (terraform/30-storage)** (destroy): removed: destroys the bucket" in markdown
 
 
 def test_a_whitespace_and_comment_only_change_in_the_worktree_is_no_change(repo: Repo) -> None:

@@ -121,7 +121,7 @@ def test_moving_a_producer_breaks_its_consumers(platform: Platform, artifacts: l
 def test_an_unknown_bucket_is_reported(platform: Platform, artifacts: list[Artifact]) -> None:
     broken = _replace(artifacts, "spark/etl.spark-defaults.conf", "warehouse=s3a://warehouse/", "warehouse=s3a://wharehouse/")
     assert [(p.path, p.message) for p in check(platform, broken)] == [
-        ("spark/etl.spark-defaults.conf", "refers to bucket 'wharehouse', which terraform/10-platform does not create "
+        ("spark/etl.spark-defaults.conf", "refers to bucket 'wharehouse', which terraform/30-storage does not create "
                                           "(buckets: airflow-logs, warehouse)")]
 
 

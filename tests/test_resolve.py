@@ -81,10 +81,18 @@ def test_the_dependency_graph_orders_the_reference_platform() -> None:
     layers = [LAYERS.index(c.layer) for c in p.components]
     assert layers == sorted(layers)  # the reference platform applies layer by layer
     names = [c.name for c in p.components]
-    assert names.index("vault") < names.index("vault-secrets-operator") < names.index("minio")
+    # VSO (with its CRDs) is an operator and needs nothing; Vault's folder holds the VaultConnection, so Vault comes
+    # after it; Keycloak reads its secrets from Vault, and MinIO's console logs in through Keycloak.
+    assert names.index("vault-secrets-operator") < names.index("vault") < names.index("keycloak") < names.index("minio")
     assert names.index("minio") < names.index("hive-metastore")
     assert names.index("hive-metastore") < names.index("kafka-connect")
-    assert p.component("airflow").depends_on == ("cloudnative-pg", "keycloak", "kyuubi", "trino",
+    assert p.component("vault-secrets-operator").depends_on == ()
+    assert p.component("vault").depends_on == ("vault-secrets-operator",)
+    assert (p.component("vault-secrets-operator").layer, p.component("vault").layer) == ("operators", "security")
+    assert (p.component("keycloak").layer, p.component("keycloak").namespace) == ("identity", "konoha-identity")
+    assert LAYERS.index("security") + 1 == LAYERS.index("identity")
+    # every Vault reader depends on Vault too (its VaultAuth names the VaultConnection beside Vault)
+    assert p.component("airflow").depends_on == ("cloudnative-pg", "keycloak", "kyuubi", "trino", "vault",
                                                  "vault-secrets-operator")
 
 

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -177,16 +178,38 @@ def test_cdc_mysql_only_captures_through_debezium_mysql_alone(built: Builds) -> 
     assert all(t.endswith("_changelog") for t in orders_sink["iceberg.tables"].split(","))
 
 
-def test_vault_ha_runs_three_raft_replicas(built: Builds) -> None:
-    values = yaml.safe_load(built["vault-ha"]["platform/vault/values-vault.yaml"])
-    server = values["server"]
+def _raft(server: dict[str, Any]) -> dict[str, Any]:
+    """The `storage "raft"` block of the server's HCL config (python-hcl2 keeps the quotes of labels and strings)."""
+    (storage,) = hcl2.loads(server["ha"]["raft"]["config"])["storage"]
+    raft: dict[str, Any] = storage['"raft"']
+    return raft
+
+
+def _assert_raft_on_a_volume(server: dict[str, Any], replicas: int) -> None:
     assert server["ha"]["enabled"] is True
-    assert server["ha"]["raft"]["enabled"] is True
-    assert server["ha"]["replicas"] == 3
+    assert server["ha"]["raft"]["enabled"] is True and server["ha"]["raft"]["setNodeId"] is True
+    assert server["ha"]["replicas"] == replicas
     assert not server.get("dev", {}).get("enabled", False)
-    # The reference (dev) platform runs no HA server.
-    reference = yaml.safe_load((ROOT / "out" / "platform" / "vault" / "values-vault.yaml").read_text())
-    assert "ha" not in reference["server"]
+    assert "standalone" not in server  # standalone is a one-node Raft cluster, not the chart's file-storage mode
+    assert server["dataStorage"]["enabled"] is True and server["dataStorage"]["size"]
+    assert _raft(server)["path"] == '"/vault/data"'
+    # Ready while sealed and uninitialised, so Flux's wait completes and the bootstrap can init and unseal it
+    readiness = server["readinessProbe"]
+    assert readiness["enabled"] is True
+    assert readiness["path"].startswith("/v1/sys/health?")
+    assert {"sealedcode=204", "uninitcode=204", "standbyok=true"} <= set(readiness["path"].split("?", 1)[1].split("&"))
+
+
+def test_vault_ha_runs_three_raft_replicas(built: Builds) -> None:
+    server = yaml.safe_load(built["vault-ha"]["platform/vault/values-vault.yaml"])["server"]
+    _assert_raft_on_a_volume(server, 3)
+    # each follower joins through every server's stable StatefulSet name
+    joins = [j["leader_api_addr"] for j in _raft(server)["retry_join"]]
+    assert joins == [f'"http://vault-{i}.vault-internal:8200"' for i in range(3)]
+    # The reference platform (mode: standalone, the default) runs one Raft node on a volume, with no one to join.
+    reference = yaml.safe_load((ROOT / "out" / "platform" / "vault" / "values-vault.yaml").read_text())["server"]
+    _assert_raft_on_a_volume(reference, 1)
+    assert "retry_join" not in _raft(reference)
 
 
 def test_three_tenants_each_have_a_kyuubi_server_with_its_own_share_level(built: Builds) -> None:
@@ -204,5 +227,5 @@ def test_three_tenants_each_have_a_kyuubi_server_with_its_own_share_level(built:
         standalone = tree[f"spark/{name}.kyuubi-defaults.conf"].decode()
         assert standalone.count(f"kyuubi.engine.share.level={levels[name]}\n") == 1
     assert levels == {"kyuubi-adhoc": "CONNECTION", "kyuubi-reports": "USER", "kyuubi-science": "GROUP"}
-    keycloak = tree["terraform/10-platform/keycloak.tf"].decode()
+    keycloak = tree["terraform/20-identity/keycloak.tf"].decode()
     assert all(f'name     = "tenant-{tenant}"' in keycloak for tenant in ("finance", "marketing", "science"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +23,7 @@ from konoha_gen.check.wiring import check as wiring
 from konoha_gen.cli import main
 from konoha_gen.components.base import Release
 from konoha_gen.resolved import Platform
-from tests.conftest import SPEC
+from tests.conftest import ROOT, SPEC
 from tests.helpers import edit_spec
 
 
@@ -45,7 +46,7 @@ def test_removing_a_vaultstaticsecret_fails_naming_the_consumer(platform: Platfo
          "Secret 'minio-root' in namespace konoha-storage (at existingSecret) is produced by no VaultStaticSecret "
          "in that namespace and is not declared external"),
         # and the role now holds a grant nothing uses
-        ("terraform/10-platform", "role konoha-minio is granted konoha/data/minio/root, which none of its "
+        ("terraform/10-vault", "role konoha-minio is granted konoha/data/minio/root, which none of its "
          "VaultStaticSecrets reads (least privilege)")]
 
 
@@ -56,12 +57,12 @@ def test_a_secret_referenced_inside_a_yaml_string_is_wired_too(platform: Platfor
             if d["metadata"]["name"] != "keycloak-admin"]
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, yaml.safe_dump_all(docs)))]
     assert messages[:2] == [
-        "Secret 'keycloak-admin' in namespace konoha-security (at extraEnv.valueFrom.secretKeyRef) is produced by no "
+        "Secret 'keycloak-admin' in namespace konoha-identity (at extraEnv.valueFrom.secretKeyRef) is produced by no "
         "VaultStaticSecret in that namespace and is not declared external"] * 2
 
 
 def test_a_widened_policy_fails(platform: Platform, artifacts: list[Artifact]) -> None:
-    path = "terraform/10-platform/vault.tf"
+    path = "terraform/10-vault/vault.tf"
     text = next(a for a in artifacts if a.path == path).content
     widened = text.replace('    path "konoha/data/minio/root" {', '    path "konoha/data/sources/shop" {\n'
                            '      capabilities = ["read"]\n    }\n\n    path "konoha/data/minio/root" {', 1)
@@ -73,7 +74,7 @@ def test_a_widened_policy_fails(platform: Platform, artifacts: list[Artifact]) -
 
 
 def test_a_narrowed_policy_or_a_missing_role_fails(platform: Platform, artifacts: list[Artifact]) -> None:
-    path = "terraform/10-platform/vault.tf"
+    path = "terraform/10-vault/vault.tf"
     text = next(a for a in artifacts if a.path == path).content
     narrowed = text.replace('konoha/data/minio/root', 'konoha/data/minio/rot', 1)
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, narrowed))]
@@ -82,11 +83,11 @@ def test_a_narrowed_policy_or_a_missing_role_fails(platform: Platform, artifacts
     unbound = text.replace('role_name                        = "konoha-minio"', 'role_name                        = '
                                                                                 '"konoha-minio2"')
     messages = [p.message for p in wiring(platform, _replace(artifacts, path, unbound))]
-    assert "VaultAuth minio: role 'konoha-minio' is not defined in terraform/10-platform" in messages
+    assert "VaultAuth minio: role 'konoha-minio' is not defined in terraform/10-vault" in messages
 
 
 def test_a_role_bound_to_another_service_account_fails(platform: Platform, artifacts: list[Artifact]) -> None:
-    path = "terraform/10-platform/vault.tf"
+    path = "terraform/10-vault/vault.tf"
     text = next(a for a in artifacts if a.path == path).content
     wrong = text.replace('bound_service_account_names      = ["trino-vault"]', 'bound_service_account_names      '
                                                                                '= ["default"]')
@@ -97,7 +98,7 @@ def test_a_role_bound_to_another_service_account_fails(platform: Platform, artif
 
 def test_policies_allow_exactly_what_each_workload_reads(platform: Platform, artifacts: list[Artifact]) -> None:
     """Policy evaluation: for each role, the KV paths its policies allow == the paths its workload reads."""
-    roles, policies = vault_roles_and_policies([a for a in artifacts if a.path.startswith("terraform/10-platform/")])
+    roles, policies = vault_roles_and_policies([a for a in artifacts if a.path.startswith("terraform/10-vault/")])
     mount = platform.spec.secrets.vault.kv_mount
     reads: dict[str, set[str]] = {}
     for entry in platform.secrets:
@@ -140,11 +141,12 @@ def test_vaultstaticsecrets_restart_the_workloads_that_read_them(artifacts: list
     assert secret["spec"]["refreshAfter"] == "1h" and secret["spec"]["destination"]["name"] == "trino-minio-users-trino"
 
 
-@pytest.mark.parametrize("module", ["00-cluster", "10-platform"])
+@pytest.mark.parametrize("module", ["00-cluster", "10-vault", "20-identity", "30-storage"])
 def test_terraform_modules_are_fmt_clean_and_parse(module: str, tmp_path: Path, artifacts: list[Artifact]) -> None:
     if shutil.which("terraform") is None:
         pytest.fail("terraform is required (it is on the development and CI machines)")
     files = [a for a in artifacts if a.path.startswith(f"terraform/{module}/")]
+    assert files, f"the reference platform has no terraform/{module}"
     for artifact in files:
         (tmp_path / Path(artifact.path).name).write_text(artifact.content)
         hcl2.loads(artifact.content)
@@ -153,13 +155,13 @@ def test_terraform_modules_are_fmt_clean_and_parse(module: str, tmp_path: Path, 
 
 
 def test_generated_secrets_never_carry_values(artifacts: list[Artifact]) -> None:
-    text = next(a for a in artifacts if a.path == "terraform/10-platform/secrets.tf").content
+    text = next(a for a in artifacts if a.path == "terraform/10-vault/secrets.tf").content
     assert 'resource "random_password" "minio_root"' in text
     assert "random_password.minio_root" in text and "data_json" in text
 
 
 def test_keycloak_users_have_no_password_and_clients_write_vault(artifacts: list[Artifact]) -> None:
-    text = next(a for a in artifacts if a.path == "terraform/10-platform/keycloak.tf").content
+    text = next(a for a in artifacts if a.path == "terraform/20-identity/keycloak.tf").content
     parsed = hcl2.loads(text)
     users = [r for r in parsed["resource"] if '"keycloak_user"' in r]
     assert len(users) == 3
@@ -179,8 +181,15 @@ def test_without_keycloak_no_keycloak_terraform(tmp_path: Path, spec_text: str) 
     spec.write_text(edit_spec(spec_text, off))
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["build", str(spec), "--out", str(out), "-q"]).exit_code == 0
-    assert "keycloak_" not in (out / "terraform" / "10-platform" / "keycloak.tf").read_text()
-    assert "keycloak" not in (out / "terraform" / "10-platform" / "versions.tf").read_text()
+    # no identity stage at all, and no other stage pins or configures Keycloak
+    assert not (out / "terraform" / "20-identity").exists()
+    assert sorted(p.name for p in (out / "terraform").iterdir()) == ["00-cluster", "10-vault", "30-storage"]
+    for tf in sorted((out / "terraform").rglob("*.tf")):
+        parsed = hcl2.loads(tf.read_text())
+        blocks = [next(iter(b)).strip('"') for kind in ("resource", "data", "provider") for b in parsed.get(kind, [])]
+        assert not [b for b in blocks if b.split("_")[0] == "keycloak"], tf
+    assert "keycloak" not in (out / "terraform" / "10-vault" / "versions.tf").read_text()
+    assert "keycloak" not in (out / "terraform" / "30-storage" / "versions.tf").read_text()
     assert "oidc" not in (out / "platform" / "minio" / "values-minio.yaml").read_text()
 
 
@@ -275,17 +284,49 @@ def test_kafka_connect_reads_source_credentials_as_mounted_files(platform: Platf
 
 
 def test_minio_users_and_tenant_policies(platform: Platform, artifacts: list[Artifact]) -> None:
-    text = next(a for a in artifacts if a.path == "terraform/10-platform/minio.tf").content
+    text = next(a for a in artifacts if a.path == "terraform/30-storage/minio.tf").content
     parsed = hcl2.loads(text)
     users = {next(iter(r['"minio_iam_user"'])).strip('"') for r in parsed["resource"] if '"minio_iam_user"' in r}
     readers = {e.path.removeprefix("minio/users/").replace("-", "_") for e in platform.secrets
                if e.path.startswith("minio/users/")}
     assert users == readers == {"hive_metastore", "kafka_connect", "kyuubi", "trino"}
-    # each user's keys are the ones generated into Vault, never a literal
-    assert 'jsondecode(vault_kv_secret_v2.generated_minio_users_trino.data_json)["secret-key"]' in text
+    # each user's keys are the ones terraform/10-vault generated into Vault, read back (never a literal)
+    data = {next(iter(d['"vault_kv_secret_v2"'])).strip('"'): next(iter(d['"vault_kv_secret_v2"'].values()))
+            for d in parsed["data"] if '"vault_kv_secret_v2"' in d}
+    assert {name: block["name"].strip('"') for name, block in data.items()} == {
+        f"minio_users_{user}": f"minio/users/{user.replace('_', '-')}" for user in readers}
+    assert 'secret = data.vault_kv_secret_v2.minio_users_trino.data["secret-key"]' in text
     # tenants write only their namespaces' prefixes (Iceberg on Hive: <namespace>.db/)
     assert '"arn:aws:s3:::warehouse/marts.db/*"' in text
     analytics = text[text.index('resource "minio_iam_policy" "tenant_analytics"'):]
     analytics = analytics[: analytics.index("\n}\n")]
     assert "marts.db" in analytics and "raw.db" not in analytics and "staging.db" not in analytics
     assert 'expiration = "30d"' in text  # airflow-logs expireAfterDays: 30
+
+
+def test_generated_database_logins_are_named_after_their_cnpg_owner() -> None:
+    """CloudNativePG refuses a login Secret whose username is not bootstrap.initdb.owner: Terraform writes the
+    owner as the username and generates only the password."""
+    out = ROOT / "out"
+    manifests = [d for f in sorted((out / "platform").glob("*/*.yaml")) if f.name in ("manifests.yaml", "vault.yaml")
+                 for d in yaml.safe_load_all(f.read_text()) if d]
+    clusters = [d for d in manifests if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io/")]
+    statics = {(d["metadata"]["namespace"], d["spec"]["destination"]["name"]): d["spec"]["path"]
+               for d in manifests if d["kind"] == "VaultStaticSecret"}
+    parsed = hcl2.loads((out / "terraform" / "10-vault" / "secrets.tf").read_text())
+    written = {next(iter(named.values()))["name"].strip('"'): next(iter(named.values()))["data_json"]
+               for block in parsed["resource"] for kind, named in block.items() if kind == '"vault_kv_secret_v2"'}
+    randomised = {next(iter(named)).strip('"'): next(iter(named.values()))["for_each"]
+                  for block in parsed["resource"] for kind, named in block.items() if kind == '"random_password"'}
+    assert len(clusters) == 4
+    for cluster in clusters:
+        initdb = cluster["spec"]["bootstrap"]["initdb"]
+        path = statics[(cluster["metadata"]["namespace"], initdb["secret"]["name"])]
+        assert path.startswith("databases/"), path
+        usernames = re.findall(r'"username" = ("[^"]*"|[^,})]+)', written[path])
+        assert usernames == [f'"{initdb["owner"]}"'], (path, written[path])  # a literal: the owner, not random
+        assert re.search(r'"password" = random_password\.\w+\["password"\]\.result', written[path]), path
+        resource = path.replace("/", "_").replace("-", "_")
+        assert randomised[resource] == '${toset(["password"])}', path
+    assert {c["spec"]["bootstrap"]["initdb"]["owner"] for c in clusters} == {"airflow", "hive_metastore", "keycloak",
+                                                                             "metabase"}

@@ -63,7 +63,7 @@ def test_each_tenant_spark_env_is_a_vso_file_in_every_kyuubi_server(platform: Pl
             assert "kyuubi.session.conf.advisor=org.apache.kyuubi.session.FileSessionConfAdvisor\n" in \
                 files[f"spark/{server.release}.kyuubi-defaults.conf"]
     roles, policies = vault_roles_and_policies([Artifact(p, c) for p, c in files.items()
-                                                if p.startswith("terraform/10-platform/")])
+                                                if p.startswith("terraform/10-vault/")])
     kyuubi = roles["konoha-kyuubi"]
     granted = set().union(*(policies[p] for p in kyuubi.policies))
     assert {"konoha/data/tenants/analytics/spark-env", "konoha/data/tenants/ingestion/spark-env"} <= granted

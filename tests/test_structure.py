@@ -65,11 +65,13 @@ def test_a_component_declared_in_one_module_flows_through_the_whole_build(
     assert vault["VaultStaticSecret"]["spec"]["path"] == "whoami/token"
     assert vault["VaultStaticSecret"]["spec"]["rolloutRestartTargets"] == [{"kind": "Deployment", "name": "whoami"}]
     assert "../../platform/whoami" in docs("layers/access/kustomization.yaml")[0]["resources"]
-    security = {d["name"] for d in docs("clusters/konoha/access.yaml")[0]["spec"]["dependsOn"]}
-    assert "security" in security  # from its dependencies on VSO and Keycloak
-    terraform = (out / "terraform" / "10-platform" / "vault.tf").read_text()
+    layers = {d["name"] for d in docs("clusters/konoha/access.yaml")[0]["spec"]["dependsOn"]}
+    # from its dependencies: VSO (operators), Vault (security: its VaultAuth names the VaultConnection there),
+    # Keycloak (identity)
+    assert {"operators", "security", "identity"} <= layers
+    terraform = (out / "terraform" / "10-vault" / "vault.tf").read_text()
     assert '"konoha-whoami"' in terraform and "whoami/token" in terraform
-    assert '"whoami/token"' in (out / "terraform" / "10-platform" / "secrets.tf").read_text()
+    assert '"whoami/token"' in (out / "terraform" / "10-vault" / "secrets.tf").read_text()
     assert "`whoami/token`" in (out / "README.md").read_text()
 
 

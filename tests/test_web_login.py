@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import hcl2
@@ -10,7 +11,10 @@ import yaml
 from konoha_gen.artifact import Artifact
 from konoha_gen.check import run_checks
 from konoha_gen.check.endpoints import check as endpoints
+from konoha_gen.emit import emit_all
+from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
+from tests.helpers import edit_spec
 
 
 def _files(artifacts: list[Artifact]) -> dict[str, str]:
@@ -44,7 +48,7 @@ def _ingresses(artifacts: list[Artifact]) -> dict[str, dict[str, Any]]:
 def test_every_web_ui_has_an_https_ingress_to_its_service(artifacts: list[Artifact]) -> None:
     ingresses = _ingresses(artifacts)
     expected = {"vault.konoha.local": ("konoha-security", "vault", 8200),
-                "keycloak.konoha.local": ("konoha-security", "keycloak-http", 80),
+                "keycloak.konoha.local": ("konoha-identity", "keycloak-http", 80),
                 "minio-console.konoha.local": ("konoha-storage", "minio-console", 9001),
                 "trino.konoha.local": ("konoha-access", "trino", 8080),
                 "metabase.konoha.local": ("konoha-access", "metabase", 80),
@@ -79,7 +83,7 @@ def test_keycloak_names_one_https_issuer_and_answers_pods_on_its_service(platfor
 
 
 def test_a_client_with_a_groups_claim_per_web_ui_except_metabase(platform: Platform, artifacts: list[Artifact]) -> None:
-    terraform = _unquote(hcl2.loads(_files(artifacts)["terraform/10-platform/keycloak.tf"]))
+    terraform = _unquote(hcl2.loads(_files(artifacts)["terraform/20-identity/keycloak.tf"]))
     clients = {name: body for block in terraform["resource"] for kind, named in block.items()
                if kind == "keycloak_openid_client"
                for name, body in named.items()}
@@ -103,12 +107,12 @@ def test_trino_web_ui_logs_in_through_the_realm(platform: Platform, artifacts: l
     assert properties["http-server.process-forwarded"] == "true"  # HTTPS ends at the ingress
     assert properties["http-server.authentication.oauth2.issuer"] == platform.issuer
     assert properties["http-server.authentication.oauth2.token-url"].startswith(
-        "http://keycloak-http.konoha-security.svc.cluster.local/realms/konoha/")
+        "http://keycloak-http.konoha-identity.svc.cluster.local/realms/konoha/")
     assert properties["internal-communication.shared-secret"] == "${ENV:TRINO_INTERNAL_SHARED_SECRET}"
     env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in values["env"] if "valueFrom" in e}
     assert env["TRINO_OIDC_CLIENT_SECRET"] == {"name": "trino-oidc-trino", "key": "client-secret"}
     assert env["TRINO_INTERNAL_SHARED_SECRET"] == {"name": "trino-internal-communication", "key": "shared-secret"}
-    secrets = _files(artifacts)["terraform/10-platform/secrets.tf"]
+    secrets = _files(artifacts)["terraform/10-vault/secrets.tf"]
     assert '"trino/internal-communication"' in secrets  # Terraform generates it; it never reaches git
 
 
@@ -140,3 +144,27 @@ def test_grafana_sends_browsers_to_the_https_issuer(platform: Platform, artifact
     ini = _values(artifacts, "kube-prometheus-stack")["grafana"]["grafana.ini"]
     assert ini["server"]["root_url"] == "https://grafana.konoha.local"
     assert ini["auth.generic_oauth"]["auth_url"] == f"{platform.issuer}/protocol/openid-connect/auth"
+
+
+def test_a_dev_vault_has_no_web_ui_and_keeps_its_data_in_memory(tmp_path: Path, spec_text: str) -> None:
+    """dev mode's root token is the well-known "root": its UI is never exposed."""
+    def dev(data: Any) -> None:
+        data["spec"]["secrets"]["vault"]["mode"] = "dev"
+
+    spec = tmp_path / "konoha.yaml"
+    spec.write_text(edit_spec(spec_text, dev))
+    artifacts = emit_all(compile_platform(spec))
+    ingresses = _ingresses(artifacts)
+    assert "vault.konoha.local" not in ingresses
+    assert not [d for a in artifacts if a.path.startswith("platform/vault/") and a.path.endswith(".yaml")
+                for d in yaml.safe_load_all(a.content) if d and d.get("kind") == "Ingress"]
+    assert "keycloak.konoha.local" in ingresses  # the other web UIs keep theirs
+    server = _values(artifacts, "vault")["server"]
+    assert server["dev"] == {"enabled": True}
+    assert "ha" not in server and "dataStorage" not in server
+
+
+def test_the_reference_vault_is_standalone_and_keeps_its_web_ui(platform: Platform, artifacts: list[Artifact]) -> None:
+    assert platform.spec.secrets.vault.mode == "standalone"  # the default, and what spec/konoha.yaml says
+    assert "vault.konoha.local" in _ingresses(artifacts)
+    assert "dev" not in _values(artifacts, "vault")["server"]

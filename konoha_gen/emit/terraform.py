@@ -21,7 +21,7 @@ from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import TERRAFORM_PROVIDERS, TERRAFORM_VERSION, upstream
 from konoha_gen.components.vault_secrets_operator import AUDIENCE
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
-from konoha_gen.stages import IDENTITY, STORAGE, VAULT, TerraformStage
+from konoha_gen.stages import CLUSTER, IDENTITY, STORAGE, VAULT, TerraformStage
 from konoha_gen.templating import render
 
 FILES = ("providers.tf", "main.tf", "variables.tf", "outputs.tf")
@@ -162,8 +162,6 @@ def _cluster(platform: Platform) -> list[Artifact]:
         "flux_namespace": FLUX_NAMESPACE,
         "sync_manifest": f"../../clusters/{platform.name}/flux-system/gotk-sync.yaml",
         "git_auth_secret": platform.git_auth_secret,
-        "providers": TERRAFORM_PROVIDERS,
-        "terraform_version": TERRAFORM_VERSION,
     }
-    return [Artifact(f"terraform/00-cluster/{name}", render(f"terraform/00-cluster/{name}.j2", **context))
-            for name in FILES]
+    used = [*(["minikube"] if context["minikube"] else []), "helm", "kubectl"]
+    return _render(CLUSTER, _files(CLUSTER, *FILES), used, **context)
