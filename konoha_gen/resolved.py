@@ -22,6 +22,9 @@ LAYERS = ("operators", "security", "storage", "metastore", "streaming", "compute
 MAX_K8S_NAME = 63
 #: Where Flux runs, and the Secrets it reads (the GitOps repository credentials).
 FLUX_NAMESPACE = "flux-system"
+#: The local ports terraform/10-platform's providers address (http://127.0.0.1:<port>), which out/README.md
+#: tells the operator to `kubectl port-forward` to each component's Service.
+PROVIDER_PORTS = MappingProxyType({"vault": 8200, "keycloak": 8080, "minio": 9000})
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,12 @@ class Platform:
     def issuer(self) -> str:
         """The realm's issuer as browsers and tokens name it (Keycloak's frontend URL)."""
         return f"{self.web_ui('keycloak').url}/realms/{self.spec.identity.keycloak.realm}"
+
+    @property
+    def port_forwards(self) -> tuple[tuple[Component, Service, int], ...]:
+        """(component, its Service, local port) of every component a Terraform provider addresses."""
+        return tuple((c, c.service, PROVIDER_PORTS[c.name]) for c in self.components
+                     if c.name in PROVIDER_PORTS and c.service is not None)
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)

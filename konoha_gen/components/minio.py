@@ -48,7 +48,9 @@ def _oidc(p: Platform) -> Values:
     client, secret_name, issuer = login
     return {"oidc": {"enabled": True, "configUrl": f"{issuer}/.well-known/openid-configuration",
                      "existingClientSecretName": secret_name, "existingClientIdKey": "client-id",
-                     "existingClientSecretKey": "client-secret", "claimName": "policy",
+                     # MinIO reads policy names from this claim (cmd/sts-handlers.go); Terraform creates a policy
+                     # named after every Keycloak group (terraform/10-platform/minio.tf)
+                     "existingClientSecretKey": "client-secret", "claimName": "groups",
                      "scopes": "openid,profile,email", "redirectUri": client.redirect_uris[0],
                      "displayName": "Keycloak"}}
 
