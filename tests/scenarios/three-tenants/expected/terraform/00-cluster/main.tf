@@ -4,8 +4,7 @@ resource "minikube_cluster" "this" {
   cpus         = tostring(var.cpus)
   memory       = "${var.memory_mb}mb"
   disk_size    = "${var.disk_mb}mb"
-  # Listed in full: the provider reads minikube's enabled addons back and disables any not listed here.
-  addons       = ["default-storageclass", "storage-provisioner", "registry"]
+  addons       = ["default-storageclass", "storage-provisioner", "registry"] # in full: the provider disables enabled addons not listed
 }
 
 # Flux controllers and CRDs, from the fluxcd-community chart.

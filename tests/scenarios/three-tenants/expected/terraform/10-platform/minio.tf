@@ -216,8 +216,8 @@ resource "minio_iam_policy" "group_platform_admins" {
     Version = "2012-10-17"
     Statement = [
       {
-        Effect   = "Allow"
-        Action   = ["admin:*"]
+        Effect = "Allow"
+        Action = ["admin:*"]
       },
       {
         Effect   = "Allow"
