@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from konoha_gen.catalog import Upstream
 from konoha_gen.model.platform import PlatformSpec
+from konoha_gen.stages import STAGES
 
 #: Layers in the order Flux applies them (issue: GitOps delivery).
 #: Operators come first so that every custom resource of a later layer finds its CRD (kustomize-controller dry-runs
@@ -312,6 +313,13 @@ class Platform:
     def issuer(self) -> str:
         """The realm's issuer as browsers and tokens name it (Keycloak's frontend URL)."""
         return f"{self.web_ui('keycloak').url}/realms/{self.spec.identity.keycloak.realm}"
+
+    @property
+    def port_forwards(self) -> tuple[tuple[Component, Service, int], ...]:
+        """(component, its Service, local port) of every component a Terraform provider addresses."""
+        ports = {stage.server: stage.local_port for stage in STAGES if stage.server and stage.local_port}
+        return tuple((c, c.service, ports[c.name]) for c in self.components
+                     if c.name in ports and c.service is not None)
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)

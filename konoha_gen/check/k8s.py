@@ -19,6 +19,12 @@ from referencing import Registry, Resource
 
 from konoha_gen.artifact import Artifact
 
+#: Keys whose value is the name of a Secret (chart values and CRD fields that take an existing Secret), read by the
+#: wiring check (the Secret must be produced) and the secret scan (the value is a name, not a credential):
+#: Airflow dags.gitSync.sshKeySecret, Strimzi build.output.pushSecret, charts' existingSecret / *SecretName.
+SECRET_NAME_KEY = re.compile(r"^(existingSecret|secretName|existingClientSecretName|sshKeySecret|pushSecret"
+                             r"|[A-Za-z]+SecretName)$")
+
 CHECK = "schema"
 _GROUP_PREFIX = re.compile(r"^([^./]*)(?:\.[^/]*)?/")
 VENDORED = Path(__file__).resolve().parent.parent / "schemas"

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from konoha_gen.artifact import Artifact
-from konoha_gen.check.k8s import load_documents
+from konoha_gen.check.k8s import SECRET_NAME_KEY, load_documents
 from konoha_gen.errors import OutputProblem
 
 CHECK = "secret-scan"
@@ -35,6 +35,8 @@ _CREDENTIAL_KEYS = ("secretkey", "accesskey", "apikey", "privatekey", "sshkey", 
 def credential_key(key: str) -> bool:
     """True for keys whose value would be a credential itself, false for keys that name a Secret
     or a key inside one (existingSecret, passwordKey, secretName, apiSecretKeySecretName)."""
+    if SECRET_NAME_KEY.match(key):
+        return False
     flat = key.lower().replace("-", "").replace("_", "").replace(".", "")
     if flat.startswith("existing") or flat.endswith(_NAMING_SUFFIXES):
         return False

@@ -25,15 +25,13 @@ import yaml
 
 from konoha_gen.artifact import Artifact
 from konoha_gen.check import monitors
-from konoha_gen.check.k8s import is_kubernetes_file, load_documents
+from konoha_gen.check.k8s import SECRET_NAME_KEY, is_kubernetes_file, load_documents
 from konoha_gen.check.terraform import TerraformRole, vault_roles_and_policies
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
 from konoha_gen.stages import VAULT
 
 CHECK = "wiring"
-_SECRET_NAME_KEY = re.compile(r"^(existingSecret|secretName|existingClientSecretName|sshKeySecret"
-                              r"|[A-Za-z]+SecretName)$")
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ def _references(node: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
                 yield str(value["name"]), ".".join(here)
             elif key == "secret" and isinstance(value, dict) and ("secretName" in value or "name" in value):
                 yield str(value.get("secretName", value.get("name"))), ".".join(here)
-            elif _SECRET_NAME_KEY.match(str(key)) and isinstance(value, str) and value:
+            elif SECRET_NAME_KEY.match(str(key)) and isinstance(value, str) and value:
                 yield value, ".".join(here)
             else:
                 yield from _references(value, here)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from konoha_gen.components.base import (
     ComponentDef,
+    HookSetting,
     MetricsPort,
     OidcDef,
     Panel,
@@ -21,6 +22,14 @@ from konoha_gen.components.promql import selector
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.resolved import Component, Database, Platform
 
+_FLUX_DOCS = ('chart docs "Installing the Chart with Argo CD, Flux, Rancher or Terraform": '
+              '"you MUST set the four following values"')
+#: The chart runs its DB migration and user creation as Helm hooks by default; under Flux's wait (helm install
+#: --wait) the post-install hook never runs because the release never becomes Ready without a migrated DB.
+HOOKS = tuple(HookSetting(path, False, True, _FLUX_DOCS)
+              for path in ("migrateDatabaseJob.useHelmHooks", "migrateDatabaseJob.applyCustomEnv",
+                           "createUserJob.useHelmHooks", "createUserJob.applyCustomEnv"))
+
 
 def values(p: Platform, c: Component) -> Values:
     a = p.spec.orchestration.airflow
@@ -31,10 +40,14 @@ def values(p: Platform, c: Component) -> Values:
         "redis": {"enabled": a.executor in ("CeleryExecutor", "CeleryKubernetesExecutor")},
         "data": {"metadataSecretName": database(p, "airflow").credentials_secret},  # key: connection
         "apiSecretKeySecretName": secret(p, "airflow", a.webserver_secret_key.path),  # key: api-secret-key
+        "migrateDatabaseJob": {},
         "createUserJob": {"enabled": False},  # its default user has a literal password; log in through Keycloak
         # the StatsD exporter's statsd-scrape port (ServiceMonitor airflow-statsd)
         "statsd": {"enabled": prometheus(p)},
     }
+    for hook in HOOKS:
+        job, key = hook.path.split(".")
+        values[job][key] = hook.value
     env = _connections(p)
     if env:
         values["env"] = env
@@ -49,7 +62,11 @@ def values(p: Platform, c: Component) -> Values:
         git = a.dags.git
         sync: Values = {"enabled": True, "repo": git.url, "branch": git.branch, "subPath": git.path}
         if git.auth:
+            # the chart mounts key gitSshKey of this Secret (secret_keys maps a named Vault key onto it) and
+            # verifies the host with dags.gitSync.knownHosts, else not at all (chart values.yaml, dags.gitSync)
             sync["sshKeySecret"] = secret(p, "airflow", git.auth.path)
+            if git.known_hosts:
+                sync["knownHosts"] = git.known_hosts
         values["dags"] = {"gitSync": sync}
     return values
 
@@ -105,8 +122,8 @@ def _connections(p: Platform) -> list[Values]:
 
 def secret_keys(spec: PlatformSpec, databases: tuple[Database, ...], path: str,
                 keys: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """The chart reads one SQLAlchemy URL from key `connection` of its metadata Secret, and the API secret key
-    from key `api-secret-key`."""
+    """The chart reads one SQLAlchemy URL from key `connection` of its metadata Secret, the API secret key
+    from key `api-secret-key` and the git-sync SSH key from key `gitSshKey`."""
     def get_key(key: str) -> str:
         return "{{ get .Secrets " + f'"{key}"' + " }}"
 
@@ -116,6 +133,10 @@ def secret_keys(spec: PlatformSpec, databases: tuple[Database, ...], path: str,
                  f"postgresql://{get_key('username')}:{get_key('password')}@{db.service.address}/{db.database}"),)
     if keys == {"secret-key"}:
         return (("api-secret-key", get_key("secret-key")),)
+    dags = spec.orchestration.airflow.dags
+    if dags and dags.git.auth and path == dags.git.auth.path and keys != {"gitSshKey"} and len(keys) == 1:
+        (key,) = keys
+        return (("gitSshKey", get_key(key)),)  # the key dags.gitSync.sshKeySecret is read from
     return ()
 
 
@@ -187,4 +208,5 @@ COMPONENT = ComponentDef(
     dashboard=dashboard,
     chart_services=_services,
     chart_metrics=chart_metrics,
+    hooks_under_wait=HOOKS,
 )

@@ -117,6 +117,17 @@ class Panel:
         return (6, 4) if self.stat else (12, 8)
 
 
+@dataclass(frozen=True)
+class HookSetting:
+    """A chart value that keeps a Helm hook out of Flux's wait: with the chart default the hook Job only runs
+    after the release is Ready, while the release only becomes Ready once the hook has run."""
+
+    path: str  # dotted values path
+    value: Any  # the value that takes the hook out of the wait
+    default: Any  # the chart's default
+    source: str  # where upstream says so
+
+
 #: (release name, its values) -> [(Service name, ports)], from the chart's templates at the pinned version.
 ChartServices = Callable[[str, Values], list[tuple[str, tuple[int, ...]]]]
 #: (release name, namespace, values, artifact path) -> the metrics ports the chart's templates open.
@@ -160,6 +171,7 @@ class ComponentDef:
     values_in_comments: tuple[str, ...] = ()
     chart_services: ChartServices | None = None
     chart_metrics: ChartMetrics | None = None
+    hooks_under_wait: tuple[HookSetting, ...] = ()  # values the release needs to become Ready under Flux's wait
 
     def service_name(self, platform_name: str) -> str | None:
         if self.service is None:

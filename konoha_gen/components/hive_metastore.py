@@ -27,7 +27,8 @@ def values(p: Platform, c: Component) -> Values:
                "databaseName": db.database,
                "user": {"name": db.database, "password": {"secretName": db.credentials_secret,
                                                           "propertyName": "password"}}},
-        "s3": {"url": lake.s3_endpoint, "warehouseDirectory": lake.warehouse.rstrip("/"),
+        # a bucket name: the image's docker/metastore.sh makes it s3a://<bucket>/hive-warehouse/
+        "s3": {"url": lake.s3_endpoint, "warehouseDirectory": lake.bucket,
                "accessKey": {"secretName": s3, "propertyName": "access-key"},
                "secretKey": {"secretName": s3, "propertyName": "secret-key"}},
         "resources": resources("1Gi", "250m"),

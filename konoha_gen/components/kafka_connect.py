@@ -21,7 +21,7 @@ from konoha_gen.components.jmx import metrics_config, metrics_ref
 from konoha_gen.components.kafka import API, replication
 from konoha_gen.kube import Doc, obj
 from konoha_gen.model.platform import PlatformSpec
-from konoha_gen.resolved import CdcSource, Component, KafkaWiring, Platform
+from konoha_gen.resolved import CdcSource, Component, Database, KafkaWiring, Platform
 
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 #: Debezium records keep their schema so the sink can create and evolve typed Iceberg tables.
@@ -178,8 +178,9 @@ def _connect(platform: Platform, kafka: KafkaWiring) -> Doc:
     configs, offsets, status = kafka.connect_topics
     # Credentials reach connectors as files: each VSO Secret Kafka Connect reads is mounted under
     # secrets_dir and read with Kafka's DirectoryConfigProvider (${directory:<dir>:<key>}).
+    push = _push_secret(platform)
     secrets = sorted(r.secret_name for e in platform.secrets for r in e.readers
-                     if r.component == "kafka-connect" and r.via_vso and r.secret_name)
+                     if r.component == "kafka-connect" and r.via_vso and r.secret_name and r.secret_name != push)
     spec: Doc = {
         "replicas": platform.spec.streaming.connect.replicas,
         "bootstrapServers": kafka.bootstrap.address,
@@ -195,7 +196,10 @@ def _connect(platform: Platform, kafka: KafkaWiring) -> Doc:
         **metrics_ref(platform, kafka, "kafka-connect"),
     }
     if kafka.plugins:
-        spec["build"] = {"output": {"type": "docker", "image": kafka.image},
+        # Strimzi KafkaConnect build.output.pushSecret: a kubernetes.io/dockerconfigjson Secret (Strimzi docs,
+        # "Building a new container image with connector plugins automatically")
+        spec["build"] = {"output": {"type": "docker", "image": kafka.image,
+                                    **({"pushSecret": push} if push else {})},
                          "plugins": [{"name": p.name, "artifacts": [
                              {"type": p.archive, "url": p.url, **({"sha512sum": p.sha512} if p.sha512 else {})}]}
                              for p in kafka.plugins]}
@@ -208,6 +212,22 @@ def _connect(platform: Platform, kafka: KafkaWiring) -> Doc:
                   platform=platform, spec=spec)
     connect["metadata"]["annotations"] = {"strimzi.io/use-connector-resources": "true"}
     return connect
+
+
+def _push_secret(platform: Platform) -> str | None:
+    """The Secret Strimzi pushes the built image with (streaming.connect.pushSecret), when the spec names one."""
+    ref = platform.spec.streaming.connect.push_secret
+    return platform.secret_for("kafka-connect", ref.path).secret_name if ref else None
+
+
+def push_secret_keys(spec: PlatformSpec, databases: tuple[Database, ...], path: str,
+                     keys: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """A kubernetes.io/dockerconfigjson Secret holds the Docker config JSON in key .dockerconfigjson."""
+    ref = spec.streaming.connect.push_secret
+    if ref is None or path != ref.path or len(keys) != 1:
+        return ()
+    (key,) = keys
+    return ((".dockerconfigjson", "{{ get .Secrets " + f'"{key}"' + " }}"),)
 
 
 def scrape_targets(p: Platform, c: Component) -> list[ScrapeTarget]:
@@ -230,6 +250,7 @@ COMPONENT = ComponentDef(
     depends_on=_depends_on,
     service=ServiceDef(8083, lambda platform: f"{platform}-cdc-connect-api"),
     lake_user=True,
+    secret_shape=push_secret_keys,
     manifests=manifests,
     scrape_targets=scrape_targets,
 )

@@ -33,7 +33,7 @@ def values(p: Platform, c: Component) -> Values:
         "persistence": {"enabled": True, "size": store.size},
         "resources": resources("1Gi"),
         "users": [],  # the chart's default user carries a literal password; users come from Terraform
-        "buckets": [],  # buckets, users and policies are Terraform's (terraform/10-platform)
+        "buckets": [],  # buckets, users and policies are Terraform's (terraform/30-storage)
         "policies": [],
         "svcaccts": [],
         **_oidc(p),
@@ -48,7 +48,9 @@ def _oidc(p: Platform) -> Values:
     client, secret_name, issuer = login
     return {"oidc": {"enabled": True, "configUrl": f"{issuer}/.well-known/openid-configuration",
                      "existingClientSecretName": secret_name, "existingClientIdKey": "client-id",
-                     "existingClientSecretKey": "client-secret", "claimName": "policy",
+                     # MinIO reads policy names from this claim (cmd/sts-handlers.go); Terraform creates a policy
+                     # named after every Keycloak group (terraform/30-storage/minio.tf)
+                     "existingClientSecretKey": "client-secret", "claimName": "groups",
                      "scopes": "openid,profile,email", "redirectUri": client.redirect_uris[0],
                      "displayName": "Keycloak"}}
 

@@ -13,7 +13,10 @@ def values(p: Platform, c: Component) -> Values:
         "fullnameOverride": "traefik",
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": ingress.class_name},
         "providers": {"kubernetesIngress": {"enabled": True}, "kubernetesCRD": {"enabled": True}},
-        "service": {"spec": {"type": "NodePort"} if p.spec.cluster.provider == "minikube" else {}},
+        # LoadBalancer (the chart's default): on Minikube `minikube tunnel` gives it an EXTERNAL-IP the laptop
+        # reaches (minikube docs, "Accessing apps": LoadBalancer access); a NodePort is not reachable from there
+        # with the docker driver on macOS/Windows.
+        "service": {"spec": {"type": "LoadBalancer"}},
     }
 
 

@@ -16,7 +16,7 @@ NAME = "vault-secrets-operator"
 API = "secrets.hashicorp.com/v1beta1"
 #: The VaultConnection every VaultAuth names, in the operator's namespace.
 CONNECTION = "vault"
-#: The audience of the ServiceAccount tokens VSO presents; Vault's roles bind it (terraform/10-platform).
+#: The audience of the ServiceAccount tokens VSO presents; Vault's roles bind it (terraform/10-vault).
 AUDIENCE = "vault"
 REFRESH = "1h"
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import TERRAFORM_PROVIDERS, TERRAFORM_VERSION, upstream
+from konoha_gen.components.chart_values import admin_group
 from konoha_gen.components.vault_secrets_operator import AUDIENCE
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 from konoha_gen.stages import CLUSTER, IDENTITY, STORAGE, VAULT, TerraformStage
@@ -29,6 +30,10 @@ FILES = ("providers.tf", "main.tf", "variables.tf", "outputs.tf")
 LAKE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts")
 LAKE_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
+#: minikube_cluster addons. The provider reads minikube's enabled addons back, so an unset list makes the next
+#: apply disable the two minikube enables by default (minikube docs, "Persistent Volumes": default-storageclass
+#: and storage-provisioner back PVCs). registry: an in-cluster registry Strimzi can push the Connect image to.
+MINIKUBE_ADDONS = ("default-storageclass", "storage-provisioner", "registry")
 _UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 
@@ -104,7 +109,8 @@ def _minio(platform: Platform) -> dict[str, Any]:
     """Buckets, one MinIO user + policy per lake service (credentials from Vault minio/users/<component>),
     one group + policy per tenant writing only its namespaces' prefixes (Iceberg/Hive: <namespace>.db/)."""
     if not platform.has("minio"):
-        return {"minio": False, "buckets": [], "service_users": [], "tenants": [], "minio_server": ""}
+        return {"minio": False, "buckets": [], "service_users": [], "tenants": [], "group_policies": [],
+                "minio_server": ""}
     store = platform.spec.storage.object_store
     buckets = [{"resource": identifier(b.name), "name": b.name, "versioning": b.versioning,
                 "expire_after_days": b.expire_after_days} for b in store.buckets]
@@ -122,7 +128,33 @@ def _minio(platform: Platform) -> dict[str, Any]:
                 "prefixes": ["/".join(filter(None, [prefix, f"{ns}.db"])) for ns in t.writes]}
                for t in platform.tenants if t.writes and lake is not None]
     return {"minio": True, "buckets": buckets, "service_users": service_users, "tenants": tenants,
+            "group_policies": _group_policies(platform, {str(t["group"]) for t in tenants}),
             "minio_server": STORAGE.address}
+
+
+def _group_policies(platform: Platform, tenant_policies: set[str]) -> list[dict[str, Any]]:
+    """A MinIO policy named after each Keycloak group that reaches the console's token and has none yet: the
+    console reads its "groups" claim as a list of MinIO policy names and refuses a login when none of them is
+    defined (minio cmd/sts-handlers.go: "None of the given policies are defined"). The admin group (the first)
+    gets what the built-in consoleAdmin policy grants (admin:*, s3:* on everything); every other group reads
+    the lakehouse bucket (or, without a lakehouse, the spec's buckets)."""
+    if not platform.has("keycloak"):
+        return []
+    groups = [*platform.spec.identity.keycloak.groups, *(t.group for t in platform.tenants)]
+    lake = platform.lakehouse
+    buckets = [lake.bucket] if lake else [b.name for b in platform.spec.storage.object_store.buckets]
+    arns = [f"arn:aws:s3:::{b}" for b in buckets]
+    reader = [{"actions": ["s3:ListAllMyBuckets"], "resources": ["arn:aws:s3:::*"]}]
+    if arns:
+        reader += [{"actions": ["s3:ListBucket", "s3:GetBucketLocation"], "resources": arns},
+                   {"actions": ["s3:GetObject"], "resources": [f"{arn}/*" for arn in arns]}]
+    admin = [{"actions": ["admin:*"], "resources": []}, {"actions": ["s3:*"], "resources": ["arn:aws:s3:::*"]}]
+    policies = []
+    for name in dict.fromkeys(groups):
+        if name not in tenant_policies:
+            policies.append({"resource": identifier(name), "name": name, "admin": name == admin_group(platform),
+                             "statements": admin if name == admin_group(platform) else reader})
+    return policies
 
 
 def _keycloak(platform: Platform) -> dict[str, Any] | None:
@@ -156,6 +188,7 @@ def _cluster(platform: Platform) -> list[Artifact]:
         "cpus": cluster.nodes.cpus,
         "memory_mb": mebibytes(cluster.nodes.memory),
         "disk_mb": mebibytes(cluster.nodes.disk),
+        "addons": list(MINIKUBE_ADDONS),
         "flux_chart_repo": flux.url,
         "flux_chart": flux.chart,
         "flux_chart_version": flux.version,

@@ -12,6 +12,8 @@ from konoha_gen.model.common import VaultReference
 from konoha_gen.model.platform import PlatformSpec
 
 USER_PASS = ("username", "password")
+#: The Vault key holding a Docker config JSON (the Secret gets it as .dockerconfigjson, which Vault paths avoid).
+DOCKER_CONFIG_KEY = "dockerconfigjson"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ def credential_fields(s: PlatformSpec) -> list[CredentialField]:
     for index, source in enumerate(s.streaming.sources):
         fields.append(CredentialField(("streaming", "sources", index, "credentials"), source.credentials, USER_PASS,
                                       ("kafka-connect",)))
+    connect = s.streaming.connect
+    if connect.enabled and connect.push_secret:
+        fields.append(CredentialField(("streaming", "connect", "pushSecret"), connect.push_secret,
+                                      (DOCKER_CONFIG_KEY,), ("kafka-connect",)))
     airflow = s.orchestration.airflow
     if airflow.enabled:
         fields.append(CredentialField(("orchestration", "airflow", "webserverSecretKey"), airflow.webserver_secret_key,

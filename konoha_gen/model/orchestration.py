@@ -14,7 +14,17 @@ class GitSource(SpecModel):
     url: GitUrl = Field(description="repository holding the DAGs")
     branch: str = Field("main", min_length=1, description="branch (default main)")
     path: str = Field("dags", description="folder inside the repository (default dags)")
-    auth: VaultRef | None = Field(None, description="vault: reference to an SSH key for private repositories")
+    auth: VaultRef | None = Field(None, description="vault: reference to an SSH private key for private repositories "
+                                                    "(key gitSshKey unless named; needs an ssh:// or git@ URL)")
+    known_hosts: str | None = Field(None, min_length=1, description="known_hosts lines of the Git server (public "
+                                                                    "host keys); without them git-sync does not "
+                                                                    "verify the server's SSH host key")
+
+    @model_validator(mode="after")
+    def _ssh_for_key(self) -> GitSource:
+        if self.auth is not None and self.url.startswith("https://"):
+            raise PydanticCustomError("git_ssh_url", "an SSH key (auth) needs an ssh:// or git@ URL", {})
+        return self
 
 
 class Dags(SpecModel):

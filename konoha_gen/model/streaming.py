@@ -62,6 +62,10 @@ class Connect(Switchable):
     image: ImageRef | None = Field(
         None, description="repository Strimzi pushes the Connect image with the plugins to and the nodes pull it from "
                           "(required with sources); the tag is derived from the plugin set")
+    push_secret: VaultRef | None = Field(
+        None, description="vault: reference to a Docker config JSON (key dockerconfigjson unless named) with the "
+                          "credentials Strimzi pushes the Connect image with; it becomes a "
+                          "kubernetes.io/dockerconfigjson Secret (build.output.pushSecret)")
     artifacts: dict[PluginName, PluginArtifact] = Field(
         default_factory=dict,
         description="plugin archives overriding the catalogue (debezium-postgres, debezium-mysql) or supplying one it "

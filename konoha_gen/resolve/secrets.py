@@ -107,8 +107,11 @@ def _shape(spec: PlatformSpec, databases: tuple[Database, ...], component: str, 
     """Extra Secret keys a consumer's chart expects (as VSO templates), and the Secret type."""
     definition = next((d for d in registry() if d.name == component), None)
     templates = definition.secret_shape(spec, databases, path, keys) if definition and definition.secret_shape else ()
-    # CloudNativePG bootstraps from a basic-auth Secret
-    return templates, "kubernetes.io/basic-auth" if path.startswith("databases/") else "Opaque"
+    if path.startswith("databases/"):
+        return templates, "kubernetes.io/basic-auth"  # CloudNativePG bootstraps from a basic-auth Secret
+    if any(key == ".dockerconfigjson" for key, _ in templates):
+        return templates, "kubernetes.io/dockerconfigjson"  # a registry credential (Kubernetes Secret types)
+    return templates, "Opaque"
 
 
 def process_vault_roles(platform: str, components: tuple[Component, ...],

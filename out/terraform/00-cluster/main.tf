@@ -4,6 +4,7 @@ resource "minikube_cluster" "this" {
   cpus         = tostring(var.cpus)
   memory       = "${var.memory_mb}mb"
   disk_size    = "${var.disk_mb}mb"
+  addons       = ["default-storageclass", "storage-provisioner", "registry"] # in full: the provider disables enabled addons not listed
 }
 
 # Flux controllers and CRDs, from the fluxcd-community chart.

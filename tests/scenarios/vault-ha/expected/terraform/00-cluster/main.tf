@@ -11,11 +11,30 @@ resource "helm_release" "flux" {
   timeout          = 600
 }
 
+# The GitOps repository's credentials, written before Flux's first fetch: Flux deploys Vault and the Vault Secrets
+# Operator from that same repository, so they cannot come from Vault. The key is read from files the operator
+# supplies (never from git); it also lands in this module's state, which must be protected like the key.
+resource "kubectl_manifest" "git_auth" {
+  sensitive_fields = ["data"]
+  yaml_body = yamlencode({
+    apiVersion = "v1"
+    kind       = "Secret"
+    type       = "Opaque"
+    metadata = {
+      name      = "flux-gitops-deploy-key"
+      namespace = "flux-system"
+    }
+    data = {
+      identity    = filebase64(var.git_identity_file)
+      known_hosts = filebase64(var.git_known_hosts_file)
+    }
+  })
+
+  depends_on = [helm_release.flux]
+}
+
 # The sync objects konoha-gen writes for this cluster: the GitRepository and the root Kustomization.
 # kubectl_manifest (not kubernetes_manifest) because their CRDs only exist once the release above is installed.
-# The GitRepository reads its Git credentials from the Secret "flux-gitops-deploy-key" in
-# "flux-system". Terraform does not create that Secret: it comes from Vault through
-# the Vault Secrets Operator. Until it exists, the GitRepository is not ready.
 data "kubectl_file_documents" "sync" {
   content = file("${path.module}/../../clusters/prod/flux-system/gotk-sync.yaml")
 }
@@ -24,5 +43,5 @@ resource "kubectl_manifest" "sync" {
   for_each  = data.kubectl_file_documents.sync.manifests
   yaml_body = each.value
 
-  depends_on = [helm_release.flux]
+  depends_on = [helm_release.flux, kubectl_manifest.git_auth]
 }

@@ -9,3 +9,13 @@ variable "kube_context" {
   description = "kubeconfig context of the target cluster. Required, so Flux never lands in whatever context happens to be current."
   type        = string
 }
+
+variable "git_identity_file" {
+  description = "Path of the private SSH key Flux reads the GitOps repository with (a deploy key; never committed)."
+  type        = string
+}
+
+variable "git_known_hosts_file" {
+  description = "Path of a known_hosts file holding the Git server's host key (e.g. from ssh-keyscan)."
+  type        = string
+}
