@@ -277,7 +277,8 @@ def test_without_prometheus_there_is_no_monitoring_stage_and_nothing_exposes_met
 def test_grafana_off_keeps_the_monitors_and_ships_no_dashboards(tmp_path: Path) -> None:
     _, artifacts = _compile(tmp_path, lambda s: s["spec"]["observability"].update({"grafana": {"enabled": False}}))
     assert _docs(artifacts, MONITORS) and not _docs(artifacts, DASHBOARDS)
-    assert _docs(artifacts, "platform/monitoring/kustomization.yaml")[0]["resources"] == ["monitors.yaml"]
+    resources = _docs(artifacts, "platform/monitoring/kustomization.yaml")[0]["resources"]
+    assert resources == ["alerts.yaml", "monitors.yaml"]  # the rollout alerts stay (tests/test_alerting.py)
 
 
 # -- the wiring check ------------------------------------------------------------

@@ -116,6 +116,21 @@ class Chart:
         return False
 
 
+def _without(values: dict[str, Any], paths: set[tuple[str, ...]]) -> dict[str, Any]:
+    """The values without the given leaf paths (and the maps they leave empty)."""
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if (key,) in paths:
+            continue
+        if isinstance(value, dict) and value:
+            inner = _without(value, {path[1:] for path in paths if path[0] == key and len(path) > 1})
+            if inner:
+                kept[key] = inner
+        else:
+            kept[key] = value
+    return kept
+
+
 def merge(defaults: Any, override: Any) -> Any:
     """Helm's coalescing: maps merge recursively, null deletes a default, anything else replaces."""
     if not isinstance(defaults, dict) or not isinstance(override, dict):
@@ -164,7 +179,12 @@ def check_values(charts_dir: Path, folder: str, values: dict[str, Any]) -> list[
         if parent == folder and isinstance(own.get(key), dict):
             subvalues = dict(own.pop(key))
             subvalues.pop("enabled", None)  # the parent's condition switch, not a subchart value
-            problems += [f"{key}.{p}" for p in load_chart(charts_dir, sub).problems(subvalues)]
+            # Helm hands the parent's `grafana:` block to the subchart, and the parent's own templates read the
+            # keys its values.yaml declares there (kube-prometheus-stack's grafana.additionalDataSources and
+            # grafana.sidecar.datasources.*, templates/grafana/configmaps-datasources.yaml): either chart may know one.
+            parent_chart = load_chart(charts_dir, folder)
+            parent_keys = {path for path, _ in _leaves(subvalues, ()) if parent_chart._known((key, *path))}
+            problems += [f"{key}.{p}" for p in load_chart(charts_dir, sub).problems(_without(subvalues, parent_keys))]
             if not load_chart(charts_dir, folder)._known((key, "enabled")):
                 problems.append(f"{key}.enabled: key not in {folder}'s values.yaml")
     return load_chart(charts_dir, folder).problems(own) + problems

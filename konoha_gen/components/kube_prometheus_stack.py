@@ -1,4 +1,5 @@
-"""kube-prometheus-stack: Prometheus (and the monitor CRDs) and Grafana with its dashboards sidecar."""
+"""kube-prometheus-stack: Prometheus (and the monitor CRDs), a small Alertmanager (it receives Flux's rollout
+failures, components/monitoring.py) and Grafana with its dashboards sidecar and an Alertmanager data source."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ NAME = "kube-prometheus-stack"
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
 GRAFANA_SERVICE = f"{NAME}-grafana"
+#: The chart's Alertmanager Service: templates/alertmanager/service.yaml names it <fullname>-alertmanager and
+#: serves alertmanager.service.port (values.yaml default 9093); fullnameOverride pins <fullname> to NAME.
+ALERTMANAGER_SERVICE = f"{NAME}-alertmanager"
+ALERTMANAGER_PORT = 9093
+
+
+def alertmanager_url(p: Platform) -> str:
+    """The in-cluster base URL of the chart's Alertmanager."""
+    return f"http://{ALERTMANAGER_SERVICE}.{p.component(NAME).namespace}.svc.cluster.local:{ALERTMANAGER_PORT}"
 
 
 def values(p: Platform, c: Component) -> Values:
@@ -19,7 +29,10 @@ def values(p: Platform, c: Component) -> Values:
     values: Values = {
         "fullnameOverride": NAME,
         "crds": {"enabled": True},
-        "alertmanager": {"enabled": False},
+        # Small: it only holds Flux's rollout failures (the chart's default config routes to its null receiver,
+        # so they are shown in its UI and Grafana, not sent anywhere); emptyDir storage, 120h retention.
+        "alertmanager": {"enabled": True, "service": {"port": ALERTMANAGER_PORT},
+                         "alertmanagerSpec": {"resources": resources("64Mi", "10m")}},
         "kubeEtcd": {"enabled": False},
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
@@ -40,10 +53,22 @@ def values(p: Platform, c: Component) -> Values:
             "admin": {"existingSecret": secret(p, NAME, grafana.admin.path), "userKey": "username",
                       "passwordKey": "password"},
             # the dashboards konoha-gen ships are ConfigMaps with this label in Grafana's own namespace
-            "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE}},
+            "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE},
+                        # the chart's own Alertmanager data source is rendered from a template the endpoint check
+                        # cannot read; the same one is declared below with its address written out
+                        "datasources": {"alertmanager": {"enabled": False}}},
+            "additionalDataSources": [_alertmanager_datasource(p)],
             **_grafana_oidc(p),
         }
     return values
+
+
+def _alertmanager_datasource(p: Platform) -> Values:
+    """Grafana's Alertmanager data source (provisioning format: grafana.com/docs/grafana/latest/administration/
+    provisioning/#data-sources), as the chart's templates/grafana/configmaps-datasources.yaml would write it."""
+    return {"name": "Alertmanager", "type": "alertmanager", "uid": "alertmanager", "access": "proxy",
+            "url": f"{alertmanager_url(p)}/", "editable": False,
+            "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False}}
 
 
 def _grafana_oidc(p: Platform) -> Values:
@@ -79,10 +104,18 @@ def _depends_on(spec: PlatformSpec) -> list[str]:
 
 
 def _services(release: str, values: Values) -> list[tuple[str, tuple[int, ...]]]:
-    """prometheus-operator serves every Prometheus through the governing Service prometheus-operated."""
-    return [("prometheus-operated", (9090,)), (f"{fullname(NAME, release, values)}-prometheus", (9090,)),
-            (setting(values, "grafana.fullnameOverride", f"{release}-grafana"),
-             (int(setting(values, "grafana.service.port", 80)),))]
+    """prometheus-operator serves every Prometheus through the governing Service prometheus-operated (and every
+    Alertmanager through alertmanager-operated: web 9093, cluster mesh 9094; its pkg/alertmanager/statefulset.go);
+    the chart adds <fullname>-prometheus and, with alertmanager.enabled (default true), <fullname>-alertmanager."""
+    services: list[tuple[str, tuple[int, ...]]] = [
+        ("prometheus-operated", (9090,)), (f"{fullname(NAME, release, values)}-prometheus", (9090,)),
+        (setting(values, "grafana.fullnameOverride", f"{release}-grafana"),
+         (int(setting(values, "grafana.service.port", 80)),))]
+    if setting(values, "alertmanager.enabled", True):
+        services += [("alertmanager-operated", (9093, 9094)),
+                     (f"{fullname(NAME, release, values)}-alertmanager",
+                      (int(setting(values, "alertmanager.service.port", ALERTMANAGER_PORT)),))]
+    return services
 
 
 COMPONENT = ComponentDef(

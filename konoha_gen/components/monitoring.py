@@ -6,6 +6,17 @@ layer's apply (no such kind yet); the monitoring stage depends on the observabil
 holds it back until the chart (and its CRDs) is Ready. The charts' own monitor switches (kyuubi
 metrics.podMonitor, trino serviceMonitor, ...) would put monitors into earlier layers, so they stay off; the
 charts are only told to expose their metrics.
+
+Rollout alerts: a Flux notification-controller Provider (type alertmanager) and an Alert for error events of
+every Kustomization and HelmRelease live in the same stage. Their CRDs come with Flux itself
+(terraform/00-cluster), so they could be applied earlier, but the Provider posts to the Alertmanager of
+kube-prometheus-stack, which the observability layer installs: applied after it, the first event they route
+finds Alertmanager running. A rollout failure that holds the observability layer back also holds back the
+Alertmanager, so no earlier place would deliver more. The Alert lives beside Alertmanager and names each
+source namespace: an eventSource without `namespace` means the Alert's own (notification-controller
+docs/spec/v1beta3/alerts.md), `*` is no namespace wildcard, and cross-namespace sources are allowed because
+the flux2 chart runs without multi-tenancy lockdown (values multitenancy.enabled false: no
+--no-cross-namespace-refs).
 """
 
 from __future__ import annotations
@@ -13,7 +24,7 @@ from __future__ import annotations
 from konoha_gen.components.base import ScrapeTarget
 from konoha_gen.components.chart_values import prometheus
 from konoha_gen.components.registry import definition
-from konoha_gen.resolved import Platform
+from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 
 #: The Flux stage after the observability layer, and the folder it applies.
 STAGE = "monitoring"
@@ -31,9 +42,22 @@ def scrape_targets(platform: Platform) -> tuple[ScrapeTarget, ...]:
     return tuple(targets)
 
 
+def alert_sources(platform: Platform) -> tuple[tuple[str, str], ...]:
+    """(kind, namespace) of the Flux objects whose failed rollouts are alerted, none without Prometheus: the
+    Kustomizations of the cluster folder (all in flux-system, emit/flux.py) and the HelmReleases of every
+    deployed component with a chart, in the component's namespace (emit/components.py)."""
+    if not prometheus(platform):
+        return ()
+    sources = [("Kustomization", FLUX_NAMESPACE)]
+    for component in platform.components:
+        if component.deployed and definition(component.name).releases(platform, component):
+            sources.append(("HelmRelease", component.namespace))
+    return tuple(dict.fromkeys(sources))
+
+
 def has_stage(platform: Platform) -> bool:
     """Whether the monitoring stage has anything to apply."""
-    return bool(scrape_targets(platform) or platform.dashboards)
+    return bool(scrape_targets(platform) or platform.dashboards or alert_sources(platform))
 
 
 def namespace(platform: Platform) -> str:

@@ -9,6 +9,12 @@ are ConfigMaps with Grafana's sidecar label in Grafana's own namespace, so the s
 cluster-wide search. Each dashboard's panels are its component's (components/<name>.py): every query
 names metrics the platform really exports, scoped to the component's namespace (and, where two targets
 share a namespace, to its monitor's job).
+
+Rollout alerts (alerts.yaml): a Flux Provider of type alertmanager posting to kube-prometheus-stack's
+Alertmanager and an Alert for error events of the Kustomizations and HelmReleases of every namespace that
+holds them (components/monitoring.py says why here). notification-controller sends each event as a firing
+alert labelled alertname, severity, reason, kind, name and namespace (docs/spec/v1beta3/providers.md,
+Alertmanager); Grafana shows them through its Alertmanager data source (components/kube_prometheus_stack.py).
 """
 
 from __future__ import annotations
@@ -18,13 +24,19 @@ import json
 
 from konoha_gen.artifact import Artifact
 from konoha_gen.components.base import Panel, ScrapeTarget
-from konoha_gen.components.kube_prometheus_stack import DASHBOARD_LABEL, DASHBOARD_LABEL_VALUE
-from konoha_gen.components.monitoring import FOLDER, STAGE, has_stage, namespace, scrape_targets
+from konoha_gen.components.kube_prometheus_stack import DASHBOARD_LABEL, DASHBOARD_LABEL_VALUE, alertmanager_url
+from konoha_gen.components.monitoring import FOLDER, STAGE, alert_sources, has_stage, namespace, scrape_targets
 from konoha_gen.components.registry import with_dashboards
 from konoha_gen.kube import Doc, dump, kustomization, obj
 from konoha_gen.resolved import Platform, dashboard_configmap
 
 MONITORING_API = "monitoring.coreos.com/v1"
+#: Served by the notification-controller of Flux 2.9 (its only served version of Provider and Alert).
+NOTIFICATION_API = "notification.toolkit.fluxcd.io/v1beta3"
+PROVIDER = "alertmanager"
+ALERT = "rollout-failures"
+#: notification-controller posts to the Alertmanager API v2 alerts endpoint given as the Provider's address.
+ALERTS_PATH = "/api/v2/alerts/"
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -119,6 +131,21 @@ def dashboard_configmap_doc(platform: Platform, name: str) -> Doc:
     return doc
 
 
+def alerting(platform: Platform) -> list[Doc]:
+    """The Provider and the Alert; nothing without Prometheus (no Alertmanager to route to)."""
+    sources = alert_sources(platform)
+    if not sources:
+        return []
+    provider = obj(NOTIFICATION_API, "Provider", PROVIDER, namespace(platform), component="kube-prometheus-stack",
+                   platform=platform,
+                   spec={"type": "alertmanager", "address": alertmanager_url(platform) + ALERTS_PATH})
+    alert = obj(NOTIFICATION_API, "Alert", ALERT, namespace(platform), component="kube-prometheus-stack",
+                platform=platform,
+                spec={"providerRef": {"name": PROVIDER}, "eventSeverity": "error",
+                      "eventSources": [{"kind": kind, "name": "*", "namespace": ns} for kind, ns in sources]})
+    return [provider, alert]
+
+
 def emit(platform: Platform) -> list[Artifact]:
     if not has_stage(platform):
         return []
@@ -126,6 +153,9 @@ def emit(platform: Platform) -> list[Artifact]:
     monitors = [monitor(platform, target) for target in scrape_targets(platform)]
     if monitors:
         files.append(Artifact(f"{FOLDER}/monitors.yaml", dump(*monitors)))
+    alerts = alerting(platform)
+    if alerts:
+        files.append(Artifact(f"{FOLDER}/alerts.yaml", dump(*alerts)))
     boards = [dashboard_configmap_doc(platform, name) for name in platform.dashboards]
     if boards:
         files.append(Artifact(f"{FOLDER}/dashboards.yaml", dump(*boards)))
