@@ -7,7 +7,7 @@ any problem fails the build with out/ untouched.
 from __future__ import annotations
 
 from konoha_gen.artifact import Artifact
-from konoha_gen.check import output
+from konoha_gen.check import budget, output
 from konoha_gen.check.options import Checker, CheckOptions
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
@@ -18,7 +18,8 @@ __all__ = ["CheckOptions", "Checker", "checkers", "run_checks"]
 def checkers() -> list[tuple[str, Checker]]:
     return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values),
             ("secret-scan", output.secrets), ("wiring", output.wiring),
-            ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints), ("keys", output.config_keys)]
+            ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints), ("keys", output.config_keys),
+            ("budget", budget.check)]
 
 
 def run_checks(platform: Platform, artifacts: list[Artifact],

@@ -10,6 +10,7 @@ from konoha_gen.components.base import (
     MetricsPort,
     OidcDef,
     Panel,
+    PodBudget,
     Release,
     ScrapeTarget,
     ServiceDef,
@@ -187,4 +188,6 @@ COMPONENT = ComponentDef(
     dashboard=dashboard,
     chart_services=_services,
     chart_metrics=chart_metrics,
+    budget=tuple(PodBudget(part, f"{part}.resources", replicas=f"{part}.replicas")
+                 for part in ("scheduler", "apiServer", "triggerer", "dagProcessor")),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, Values
 from konoha_gen.components.chart_values import resources
 from konoha_gen.resolved import Component, Platform
 
@@ -15,4 +15,6 @@ COMPONENT = ComponentDef(
     name="cloudnative-pg", title="CloudNativePG operator", layer="operators", catalog="cloudnative-pg",
     enabled=lambda spec: True, switch="always on",
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    budget=(PodBudget("operator", replicas="replicaCount"),
+            PodBudget("PostgreSQL", "spec.resources", replicas="spec.instances", kind="Cluster")),
 )

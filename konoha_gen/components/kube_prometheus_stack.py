@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, OidcDef, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, OidcDef, PodBudget, Release, ServiceDef, Values, WebUiDef
 from konoha_gen.components.chart_values import admin_group, fullname, oidc, resources, secret, setting
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.resolved import Component, Platform
@@ -30,7 +30,7 @@ def values(p: Platform, c: Component) -> Values:
             "podMonitorSelectorNilUsesHelmValues": False,
             "ruleSelectorNilUsesHelmValues": False,
             "probeSelectorNilUsesHelmValues": False,
-            "resources": resources("1Gi", "250m"),
+            "resources": resources("512Mi", "250m"),
         }},
         "grafana": {"enabled": grafana.enabled},
     }
@@ -95,4 +95,7 @@ COMPONENT = ComponentDef(
     oidc=OidcDef("grafana", "Grafana", ("/login/generic_oauth",)),
     releases=lambda p, c: [Release(c.name, values(p, c))],
     chart_services=_services,
+    budget=(PodBudget("Prometheus", "prometheus.prometheusSpec.resources",
+                      replicas="prometheus.prometheusSpec.replicas"),
+            PodBudget("operator", "prometheusOperator.resources")),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, Values
 from konoha_gen.components.chart_values import resources
 from konoha_gen.resolved import Component, Platform
 
@@ -15,4 +15,5 @@ COMPONENT = ComponentDef(
     name="strimzi", title="Strimzi operator", layer="operators", catalog="strimzi",
     enabled=lambda spec: spec.streaming.kafka.enabled, switch="spec.streaming.kafka.enabled",
     releases=lambda p, c: [Release(c.name, values(p, c))],
+    budget=(PodBudget("operator", replicas="replicas"),),
 )

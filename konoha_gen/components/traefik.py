@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, ServiceDef, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values
 from konoha_gen.components.chart_values import fullname
 from konoha_gen.resolved import Component, Platform
 
@@ -23,4 +23,5 @@ COMPONENT = ComponentDef(
     service=ServiceDef(80),
     releases=lambda p, c: [Release(c.name, values(p, c))],
     chart_services=lambda r, v: [(fullname("traefik", r, v), (80, 443))],
+    budget=(PodBudget("proxy", replicas="deployment.replicas"),),
 )

@@ -6,7 +6,7 @@ VaultStaticSecrets sit in the reader's own folder (components/objects.py).
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, Values
 from konoha_gen.components.chart_values import resources
 from konoha_gen.kube import Doc, obj
 from konoha_gen.resolved import Component, Platform
@@ -48,4 +48,5 @@ COMPONENT = ComponentDef(
     depends_on=lambda spec: ["vault"],
     releases=lambda p, c: [Release(c.name, values(p, c))],
     vault_objects=lambda p: [connection(p)],
+    budget=(PodBudget("controller", "controller.manager.resources", replicas="controller.replicas"),),
 )
