@@ -192,7 +192,7 @@ def _reserve(provider: str) -> tuple[Line, ...]:
     cpu = sum(_requests(flux[name]["resources"])[0] for name in controllers)
     memory = sum(_requests(flux[name]["resources"])[1] for name in controllers)
     lines = [Line("reserve", f"Flux ({len(controllers)} controllers)", len(controllers), cpu, memory,
-                  "chart default, konoha_gen/charts/flux2/values.yaml: {helm,source,kustomize,...}Controller.resources")]
+                  "chart default, konoha_gen/charts/flux2/values.yaml: *Controller.resources")]
     if provider == "minikube":
         lines += [Line("reserve", "kube-system", 0, millicores(KUBE_SYSTEM[0]), memory_bytes(KUBE_SYSTEM[1]),
                        "kubeadm static pods + CoreDNS (Kubernetes 1.31)"),
