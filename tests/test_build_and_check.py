@@ -51,7 +51,7 @@ def test_check_names_a_hand_edited_file(project: tuple[Path, Path]) -> None:
 def test_check_reports_missing_and_stale_files_without_writing(project: tuple[Path, Path]) -> None:
     spec, out = project
     (out / "sql" / "shop.prepare.sql").unlink()
-    spec.write_text(spec.read_text().replace("brokers: 1", "brokers: 3"))
+    spec.write_text(spec.read_text().replace("retention: 7d", "retention: 9d"))
     before = tree(out)
     code, output = run("check", str(spec), "--out", str(out))
     assert code == 1
@@ -147,7 +147,7 @@ def test_a_build_killed_before_the_swap_leaves_the_old_tree(project: tuple[Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     spec, out = project
     before = contents(out)
-    spec.write_text(spec.read_text().replace("brokers: 1", "brokers: 3"))
+    spec.write_text(spec.read_text().replace("retention: 7d", "retention: 9d"))
 
     class Killed(BaseException):
         """Stands for SIGKILL between staging and swap (nothing catches it)."""
@@ -192,7 +192,7 @@ def test_a_foreign_file_in_the_way_stops_the_build(tmp_path: Path, spec_text: st
 def test_build_fail_on_change_exits_1_only_when_it_wrote(project: tuple[Path, Path]) -> None:
     spec, out = project
     assert run("build", str(spec), "--out", str(out), "--fail-on-change")[0] == 0
-    spec.write_text(spec.read_text().replace("brokers: 1", "brokers: 2"))
+    spec.write_text(spec.read_text().replace("retention: 7d", "retention: 8d"))
     code, output = run("build", str(spec), "--out", str(out), "--fail-on-change")
     assert code == 1
     assert "was stale and has been regenerated" in output

@@ -63,11 +63,11 @@ def test_spark_defaults_follow_the_profile_and_the_lakehouse() -> None:
     assert etl["spark.dynamicAllocation.enabled"] == "true"
     assert etl["spark.dynamicAllocation.shuffleTracking.enabled"] == "true"  # no shuffle service on Kubernetes
     assert "spark.shuffle.service.enabled" not in etl
-    assert (etl["spark.dynamicAllocation.minExecutors"], etl["spark.dynamicAllocation.maxExecutors"]) == ("1", "9")
+    assert (etl["spark.dynamicAllocation.minExecutors"], etl["spark.dynamicAllocation.maxExecutors"]) == ("1", "1")
     assert etl["spark.sql.catalog.iceberg.uri"] == "thrift://hive-metastore.konoha-metastore.svc.cluster.local:9083"
     assert etl["spark.hadoop.fs.s3a.path.style.access"] == "true"
     small = (ROOT / "out" / "spark" / "small.spark-defaults.conf").read_text()
-    assert "spark.executor.instances=2\n" in small and "dynamicAllocation" not in small
+    assert "spark.executor.instances=1\n" in small and "dynamicAllocation" not in small
     kyuubi = (ROOT / "out" / "spark" / "kyuubi-batch.kyuubi-defaults.conf").read_text()
     assert "kyuubi.engine.share.level=SERVER\n" in kyuubi
 

@@ -136,12 +136,12 @@ def test_adding_a_cdc_source_starts_its_connectors_and_asks_for_its_sql(repo: Re
 
 
 def test_changing_a_spark_profile_upgrades_the_kyuubi_release_that_uses_it(repo: Repo) -> None:
-    repo.edit(replace("executor: {cores: 2, memory: 4g}", "executor: {cores: 2, memory: 8g}"))
+    repo.edit(replace("executor: {cores: 1, memory: 768m}", "executor: {cores: 1, memory: 1g}"))
     code, report = diff_json(repo)
     assert code == 1
     conf = resource(report, "spark/etl.spark-defaults.conf")
-    assert conf["fields"] == [{"path": "spark.executor.memory", "pathParts": ["spark.executor.memory"], "old": "4g",
-                               "new": "8g"}]
+    assert conf["fields"] == [{"path": "spark.executor.memory", "pathParts": ["spark.executor.memory"], "old": "768m",
+                               "new": "1g"}]
     assert findings(report, area="helm", subject="HelmRelease konoha-compute/kyuubi-batch", action="upgrade")
     assert not findings(report, area="helm", subject="HelmRelease konoha-compute/kyuubi-interactive")
     assert findings(report, area="workload", subject="StatefulSet konoha-compute/kyuubi-batch", action="may roll")
@@ -228,7 +228,7 @@ def test_an_unknown_revision_exits_2(repo: Repo) -> None:
 def test_the_markdown_comment_of_a_spark_profile_change(repo: Repo, snapshot: SnapshotAssertion) -> None:
     repo.git("branch", "-q", "-m", "main")
     repo.git("checkout", "-q", "-b", "feature")
-    repo.edit(replace("executor: {cores: 2, memory: 4g}", "executor: {cores: 2, memory: 8g}"), "bigger ETL executors")
+    repo.edit(replace("executor: {cores: 1, memory: 768m}", "executor: {cores: 1, memory: 1g}"), "bigger ETL executors")
     result = CliRunner().invoke(main,
                                 ["diff", "--base", "main", "--head", "feature", "--format", "markdown", str(repo.spec)])
     assert result.exit_code == 1, result.stderr

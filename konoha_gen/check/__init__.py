@@ -7,7 +7,7 @@ any problem fails the build with out/ untouched.
 from __future__ import annotations
 
 from konoha_gen.artifact import Artifact
-from konoha_gen.check import output
+from konoha_gen.check import budget, output
 from konoha_gen.check.options import Checker, CheckOptions
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
@@ -19,7 +19,7 @@ def checkers() -> list[tuple[str, Checker]]:
     return [("structure", output.structure), ("schema", output.schemas), ("values", output.chart_values),
             ("secret-scan", output.secrets), ("wiring", output.wiring),
             ("connect-wiring", output.connect_wiring), ("endpoints", output.endpoints),
-            ("bootstrap", output.bootstrap), ("keys", output.config_keys)]
+            ("bootstrap", output.bootstrap), ("keys", output.config_keys), ("budget", budget.check)]
 
 
 def run_checks(platform: Platform, artifacts: list[Artifact],

@@ -11,6 +11,7 @@ from konoha_gen.components.base import (
     MetricsPort,
     OidcDef,
     Panel,
+    PodBudget,
     Release,
     ScrapeTarget,
     ServiceDef,
@@ -209,4 +210,6 @@ COMPONENT = ComponentDef(
     chart_services=_services,
     chart_metrics=chart_metrics,
     hooks_under_wait=HOOKS,
+    budget=tuple(PodBudget(part, f"{part}.resources", replicas=f"{part}.replicas")
+                 for part in ("scheduler", "apiServer", "triggerer", "dagProcessor")),
 )

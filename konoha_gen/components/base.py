@@ -128,6 +128,23 @@ class HookSetting:
     source: str  # where upstream says so
 
 
+@dataclass(frozen=True)
+class PodBudget:
+    """Pods of a component the laptop budget (konoha_gen/budget.py) counts, and where their requests are read.
+
+    Read from each of the component's values files (values-<release>.yaml), or, with `kind`, from every document
+    of that kind in the tree (attributed to the folder it is in). A path the values leave unset is read from the
+    vendored chart's values.yaml at the same path (the chart default, named in the table's source column).
+    """
+
+    workload: str
+    resources: str = "resources"  # dotted path of a resources block, or of a containers list (summed)
+    replicas: str | int = 1  # dotted path of the pod count, or a fixed count
+    replicas_when: tuple[str, object] | None = None  # (dotted path, value): `replicas` applies only then, else 1
+    kind: str | None = None
+    spark_conf: tuple[str, ...] | None = None  # keys of a spark-defaults.conf text: its engine's driver + executors
+
+
 #: (release name, its values) -> [(Service name, ports)], from the chart's templates at the pinned version.
 ChartServices = Callable[[str, Values], list[tuple[str, tuple[int, ...]]]]
 #: (release name, namespace, values, artifact path) -> the metrics ports the chart's templates open.
@@ -172,6 +189,7 @@ class ComponentDef:
     chart_services: ChartServices | None = None
     chart_metrics: ChartMetrics | None = None
     hooks_under_wait: tuple[HookSetting, ...] = ()  # values the release needs to become Ready under Flux's wait
+    budget: tuple[PodBudget, ...] = ()  # the pods the laptop budget counts (konoha_gen/budget.py)
 
     def service_name(self, platform_name: str) -> str | None:
         if self.service is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, Values
 from konoha_gen.components.chart_values import resources
 from konoha_gen.resolved import Component, Platform
 
@@ -19,4 +19,6 @@ COMPONENT = ComponentDef(
     crds=tuple(f"postgresql.cnpg.io/{kind}" for kind in (
         "Backup", "Cluster", "ClusterImageCatalog", "Database", "FailoverQuorum", "ImageCatalog", "Pooler",
         "Publication", "ScheduledBackup", "Subscription")),
+    budget=(PodBudget("operator", replicas="replicaCount"),
+            PodBudget("PostgreSQL", "spec.resources", replicas="spec.instances", kind="Cluster")),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, ServiceDef, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values
 from konoha_gen.components.chart_values import database, fullname, resources, secret, service, setting
 from konoha_gen.resolved import Component, Platform, lake_user_path
 
@@ -31,7 +31,7 @@ def values(p: Platform, c: Component) -> Values:
         "s3": {"url": lake.s3_endpoint, "warehouseDirectory": lake.bucket,
                "accessKey": {"secretName": s3, "propertyName": "access-key"},
                "secretKey": {"secretName": s3, "propertyName": "secret-key"}},
-        "resources": resources("1Gi", "250m"),
+        "resources": resources("512Mi", "250m"),  # the chart default request (values.yaml resources)
     }
 
 
@@ -52,4 +52,5 @@ COMPONENT = ComponentDef(
     lake_user=True,
     releases=lambda p, c: [Release(c.name, values(p, c))],
     chart_services=_services,
+    budget=(PodBudget("server", replicas="replicaCount"),),
 )

@@ -8,7 +8,8 @@ Connect's own three topics are created by Connect itself (with the replication f
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Panel, ScrapeTarget, ServiceDef
+from konoha_gen.components.base import ComponentDef, Panel, PodBudget, ScrapeTarget, ServiceDef
+from konoha_gen.components.chart_values import resources
 from konoha_gen.components.jmx import metrics_config, metrics_ref
 from konoha_gen.components.promql import job, selector
 from konoha_gen.kube import Doc, obj
@@ -32,6 +33,8 @@ def manifests(platform: Platform, component: Component) -> list[Doc]:
 def _node_pool(platform: Platform, kafka: KafkaWiring) -> Doc:
     pool = obj(API, "KafkaNodePool", "dual-role", kafka.namespace, component="kafka", platform=platform,
                spec={"replicas": platform.spec.streaming.kafka.brokers, "roles": ["controller", "broker"],
+                     # Strimzi sets no requests when resources is absent; its heap is then sized from the limit
+                     "resources": resources("768Mi", "200m"),
                      "storage": {"type": "jbod", "volumes": [
                          {"id": 0, "type": "persistent-claim", "size": platform.spec.streaming.kafka.storage,
                           "deleteClaim": False, "kraftMetadata": "shared"}]}})
@@ -148,4 +151,5 @@ COMPONENT = ComponentDef(
     manifests=manifests,
     scrape_targets=scrape_targets,
     dashboard=dashboard,
+    budget=(PodBudget("broker", "spec.resources", replicas="spec.replicas", kind="KafkaNodePool"),),
 )

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from konoha_gen.components.base import ComponentDef, ScrapeTarget, ServiceDef
+from konoha_gen.components.base import ComponentDef, PodBudget, ScrapeTarget, ServiceDef
+from konoha_gen.components.chart_values import resources
 from konoha_gen.components.jmx import metrics_config, metrics_ref
 from konoha_gen.components.kafka import API, replication
 from konoha_gen.kube import Doc, obj
@@ -183,6 +184,7 @@ def _connect(platform: Platform, kafka: KafkaWiring) -> Doc:
                      if r.component == "kafka-connect" and r.via_vso and r.secret_name and r.secret_name != push)
     spec: Doc = {
         "replicas": platform.spec.streaming.connect.replicas,
+        "resources": resources("768Mi", "200m"),  # Strimzi sets no requests when resources is absent
         "bootstrapServers": kafka.bootstrap.address,
         "groupId": kafka.connect_group,
         "configStorageTopic": configs, "offsetStorageTopic": offsets, "statusStorageTopic": status,
@@ -253,4 +255,5 @@ COMPONENT = ComponentDef(
     secret_shape=push_secret_keys,
     manifests=manifests,
     scrape_targets=scrape_targets,
+    budget=(PodBudget("Connect", "spec.resources", replicas="spec.replicas", kind="KafkaConnect"),),
 )

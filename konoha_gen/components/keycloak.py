@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from konoha_gen.components.base import ComponentDef, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values, WebUiDef
 from konoha_gen.components.chart_values import database, fullname, resources, secret, service, setting
 from konoha_gen.resolved import Component, Platform
 
@@ -50,4 +50,5 @@ COMPONENT = ComponentDef(
     database_size=lambda spec: "2Gi",
     releases=lambda p, c: [Release(c.name, values(p, c))],
     chart_services=lambda r, v: [(f"{fullname('keycloakx', r, v)}-http", (int(setting(v, "service.httpPort", 80)),))],
+    budget=(PodBudget("server", replicas="replicas"),),
 )

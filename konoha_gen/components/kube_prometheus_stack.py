@@ -3,7 +3,7 @@ failures, components/monitoring.py) and Grafana with its dashboards sidecar and 
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, OidcDef, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, OidcDef, PodBudget, Release, ServiceDef, Values, WebUiDef
 from konoha_gen.components.chart_values import admin_group, fullname, oidc, resources, secret, setting
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.resolved import Component, Platform
@@ -43,7 +43,7 @@ def values(p: Platform, c: Component) -> Values:
             "podMonitorSelectorNilUsesHelmValues": False,
             "ruleSelectorNilUsesHelmValues": False,
             "probeSelectorNilUsesHelmValues": False,
-            "resources": resources("1Gi", "250m"),
+            "resources": resources("512Mi", "250m"),
         }},
         "grafana": {"enabled": grafana.enabled},
     }
@@ -132,4 +132,7 @@ COMPONENT = ComponentDef(
         "Alertmanager", "AlertmanagerConfig", "PodMonitor", "Probe", "Prometheus", "PrometheusAgent", "PrometheusRule",
         "ScrapeConfig", "ServiceMonitor", "ThanosRuler")),
     chart_services=_services,
+    budget=(PodBudget("Prometheus", "prometheus.prometheusSpec.resources",
+                      replicas="prometheus.prometheusSpec.replicas"),
+            PodBudget("operator", "prometheusOperator.resources")),
 )

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from konoha_gen.catalog import image_tag
-from konoha_gen.components.base import ComponentDef, MetricsPort, Panel, Release, ScrapeTarget, Values, VaultRead
+from konoha_gen.components.base import (
+    ComponentDef,
+    MetricsPort,
+    Panel,
+    PodBudget,
+    Release,
+    ScrapeTarget,
+    Values,
+    VaultRead,
+)
 from konoha_gen.components.chart_values import get, prometheus, resources, secret, setting
 from konoha_gen.components.kyuubi_sql import merge_jobs, namespaces_job
 from konoha_gen.components.promql import job, selector
@@ -70,7 +79,7 @@ def values(p: Platform, server: KyuubiServer) -> Values:
                    "rest": {"enabled": True, "port": server.rest_port}},
         "envFrom": [{"secretRef": {"name": s3}}],
         **_session_confs(p),
-        "resources": resources("1Gi", "250m"),
+        "resources": resources("512Mi", "250m"),  # the server only; Spark engines are pods of their own
         "metrics": _metrics(p),
     }
 
@@ -173,4 +182,9 @@ COMPONENT = ComponentDef(
     chart_services=lambda r, v: [(f"{r}-thrift-binary", (int(setting(v, "server.thriftBinary.port", 10009)),)),
                                  (f"{r}-rest", (int(setting(v, "server.rest.port", 10099)),))],
     chart_metrics=chart_metrics,
+    budget=(PodBudget("server", replicas="replicaCount"),
+            PodBudget("Spark engine", spark_conf=("sparkConf", "files", "spark-defaults.conf")),
+            # beeline: the namespaces Job and the MERGE CronJobs, counted together (the CronJobs share a schedule)
+            PodBudget("beeline Job", "spec.template.spec.containers", kind="Job"),
+            PodBudget("beeline CronJob", "spec.jobTemplate.spec.template.spec.containers", kind="CronJob")),
 )

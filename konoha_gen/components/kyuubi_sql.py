@@ -45,7 +45,8 @@ def beeline_job(platform: Platform, server: KyuubiServer, name: str, file: str, 
         "command": ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", name,
                     "--silent=true", "-f", f"{SQL_DIR}/{file}"],
         "volumeMounts": [{"name": "sql", "mountPath": SQL_DIR, "readOnly": True}],
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        # beeline is a client JVM (heap: a quarter of the limit); the request is what it uses, the limit its peak
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
     return {"backoffLimit": backoff, "activeDeadlineSeconds": 3600, "template": {"spec": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values, WebUiDef
 from konoha_gen.components.chart_values import database, fullname, resources, setting
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.resolved import Component, Platform
@@ -34,4 +34,5 @@ COMPONENT = ComponentDef(
     releases=lambda p, c: [Release(c.name, values(p, c))],
     chart_services=lambda r, v: [(str(setting(v, "service.name", fullname("metabase", r, v))),
                                   (int(setting(v, "service.externalPort", 80)),))],
+    budget=(PodBudget("server", replicas="replicaCount"),),
 )

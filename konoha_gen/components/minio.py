@@ -9,6 +9,7 @@ from konoha_gen.components.base import (
     MetricsPort,
     OidcDef,
     Panel,
+    PodBudget,
     Release,
     ScrapeTarget,
     ServiceDef,
@@ -31,7 +32,7 @@ def values(p: Platform, c: Component) -> Values:
         "replicas": 1,
         "existingSecret": secret(p, "minio", store.credentials.path),  # keys rootUser, rootPassword (VSO maps them)
         "persistence": {"enabled": True, "size": store.size},
-        "resources": resources("1Gi"),
+        "resources": resources("512Mi"),
         "users": [],  # the chart's default user carries a literal password; users come from Terraform
         "buckets": [],  # buckets, users and policies are Terraform's (terraform/30-storage)
         "policies": [],
@@ -112,4 +113,5 @@ COMPONENT = ComponentDef(
                                  (f"{fullname('minio', r, v)}-console",
                                   (int(setting(v, "consoleService.port", CONSOLE_PORT)),))],
     chart_metrics=chart_metrics,
+    budget=(PodBudget("server", replicas="replicas", replicas_when=("mode", "distributed")),),
 )

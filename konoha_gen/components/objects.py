@@ -13,6 +13,7 @@ runs OAuth 2.0 login over HTTPS, and Keycloak's frontend URL (the token issuer) 
 
 from __future__ import annotations
 
+from konoha_gen.components.chart_values import resources
 from konoha_gen.components.vault_secrets_operator import API, AUDIENCE, REFRESH, connection_ref
 from konoha_gen.kube import Doc, obj
 from konoha_gen.resolved import Component, Platform
@@ -72,7 +73,8 @@ def databases(platform: Platform, component: Component) -> list[Doc]:
     for db in platform.databases:
         if db.owner != component.name:
             continue
-        spec = {"instances": 1, "storage": {"size": db.size},
+        # 256Mi: one small PostgreSQL per component (CloudNativePG sets no requests when spec.resources is absent)
+        spec = {"instances": 1, "storage": {"size": db.size}, "resources": resources("256Mi"),
                 "bootstrap": {"initdb": {"database": db.database, "owner": db.database,
                                          "secret": {"name": db.credentials_secret}}}}
         documents.append(obj("postgresql.cnpg.io/v1", "Cluster", db.name, db.namespace, component=component.name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, Values
 from konoha_gen.components.chart_values import resources
 from konoha_gen.resolved import Component, Platform
 
@@ -19,4 +19,5 @@ COMPONENT = ComponentDef(
     crds=(*(f"kafka.strimzi.io/{kind}" for kind in (
         "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "KafkaConnect", "KafkaConnector", "KafkaMirrorMaker2",
         "KafkaBridge", "KafkaRebalance")), "core.strimzi.io/StrimziPodSet"),
+    budget=(PodBudget("operator", replicas="replicas"),),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, ServiceDef, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values
 from konoha_gen.components.chart_values import fullname
 from konoha_gen.resolved import Component, Platform
 
@@ -30,4 +30,5 @@ COMPONENT = ComponentDef(
         "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "Middleware", "MiddlewareTCP", "ServersTransport",
         "ServersTransportTCP", "TLSOption", "TLSStore", "TraefikService")),
     chart_services=lambda r, v: [(fullname("traefik", r, v), (80, 443))],
+    budget=(PodBudget("proxy", replicas="deployment.replicas"),),
 )

@@ -9,6 +9,7 @@ from konoha_gen.components.base import (
     MetricsPort,
     OidcDef,
     Panel,
+    PodBudget,
     Release,
     ScrapeTarget,
     ServiceDef,
@@ -192,4 +193,6 @@ COMPONENT = ComponentDef(
     dashboard=dashboard,
     chart_services=lambda r, v: [(fullname("trino", r, v), (int(setting(v, "service.port", 8080)),))],
     chart_metrics=chart_metrics,
+    budget=(PodBudget("coordinator", "coordinator.resources"),
+            PodBudget("workers", "worker.resources", replicas="server.workers")),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values, WebUiDef
 from konoha_gen.components.chart_values import fullname, resources, setting
 from konoha_gen.components.vault_secrets_operator import connection
 from konoha_gen.model.platform import PlatformSpec
@@ -65,4 +65,7 @@ COMPONENT = ComponentDef(
     # values.yaml: `# path: /v1/sys/health?standbyok=true`; templates/server-statefulset.yaml reads it (httpGet)
     values_in_comments=("server.readinessProbe.path",),
     chart_services=lambda r, v: [(fullname("vault", r, v), (int(setting(v, "server.service.port", 8200)),))],
+    # HA: server.ha.replicas pods (the chart default, 3, at values.yaml server.ha.replicas, when the values set none)
+    budget=(PodBudget("server", "server.resources", replicas="server.ha.replicas",
+                      replicas_when=("server.ha.enabled", True)),),
 )

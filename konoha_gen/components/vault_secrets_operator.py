@@ -7,7 +7,7 @@ ServiceAccount, VaultAuth and VaultStaticSecrets sit in the reader's own folder 
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, Release, Values
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, Values
 from konoha_gen.components.chart_values import resources
 from konoha_gen.kube import Doc, obj
 from konoha_gen.resolved import Component, Platform
@@ -51,4 +51,5 @@ COMPONENT = ComponentDef(
     crds=tuple(f"secrets.hashicorp.com/{kind}" for kind in (
         "VaultConnection", "VaultAuth", "VaultAuthGlobal", "VaultStaticSecret", "VaultDynamicSecret",
         "VaultPKISecret", "HCPAuth", "HCPVaultSecretsApp", "SecretTransformation", "CSISecrets")),
+    budget=(PodBudget("controller", "controller.manager.resources", replicas="controller.replicas"),),
 )

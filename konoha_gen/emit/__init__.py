@@ -30,7 +30,7 @@ Emitter = Callable[[Platform], list[Artifact]]
 
 def emitters() -> list[tuple[str, Emitter]]:
     """Every emitter, in a fixed order. New targets register here."""
-    return [("readme", readme.emit), ("bootstrap", bootstrap.emit), ("terraform", terraform.emit), ("flux", flux.emit),
+    return [("bootstrap", bootstrap.emit), ("terraform", terraform.emit), ("flux", flux.emit),
             ("components", components.emit),
             ("sql", sql.emit), ("dbt", dbt.emit), ("spark", spark.emit),
             ("connectors", connectors.emit), ("observability", observability.emit)]
@@ -41,4 +41,7 @@ def emit_all(platform: Platform) -> list[Artifact]:
     for name, emitter in emitters():
         for artifact in emitter(platform):
             artifacts.append(with_header(Artifact(artifact.path, artifact.content, name), platform.spec_file))
+    # Last: out/README.md summarises the other artifacts (the laptop budget reads their values and manifests).
+    for artifact in readme.emit(platform, artifacts):
+        artifacts.append(with_header(Artifact(artifact.path, artifact.content, "readme"), platform.spec_file))
     return sorted(artifacts, key=lambda a: a.path)

@@ -10,9 +10,15 @@ from konoha_gen.model.common import GitUrl, GoDuration, Hostname, Quantity, Spec
 
 
 class Nodes(SpecModel):
-    cpus: int = Field(4, ge=2, description="CPUs of the Minikube node (default 4; minikube needs at least 2)")
-    memory: Quantity = Field("8Gi", description="memory of the Minikube node (default 8Gi)")
+    cpus: int = Field(8, ge=2, description="CPUs of the Minikube node (default 8; minikube needs at least 2)")
+    memory: Quantity = Field("16Gi", description="memory of the Minikube node (default 16Gi: the default platform's "
+                                                 "requests fit it, see out/README.md \"Laptop budget\")")
     disk: Quantity = Field("40Gi", description="disk of the Minikube node (default 40Gi)")
+
+
+class Capacity(SpecModel):
+    cpu: Quantity = Field(description="CPU the platform's pods and Flux may request, e.g. \"16\" or 12500m")
+    memory: Quantity = Field(description="memory the platform's pods and Flux may request, e.g. 48Gi")
 
 
 class Ingress(SpecModel):
@@ -31,6 +37,10 @@ class Cluster(SpecModel):
                             "OpenAPI schema")
     nodes: Nodes = Field(default_factory=Nodes, description="size of the Minikube node (minikube only)")
     ingress: Ingress = Field(default_factory=Ingress, description="ingress class and domain of the web UIs")
+    capacity: Capacity | None = Field(
+        None, description="provider existing only: what the cluster offers the platform (allocatable less what "
+                          "else runs there); the build refuses a tree whose requests exceed it. Unset: the "
+                          "budget is written to out/README.md but not checked. Minikube: nodes.cpus/memory")
 
 
 class GitOps(SpecModel):

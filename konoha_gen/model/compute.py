@@ -13,14 +13,14 @@ from konoha_gen.model.common import Identifier, IsoDuration, Name, SparkMemory, 
 
 class Driver(SpecModel):
     cores: int = Field(1, ge=1, le=64, description="driver cores (default 1)")
-    memory: SparkMemory = Field("1g", description="driver heap, a Spark memory string (default 1g)")
+    memory: SparkMemory = Field("512m", description="driver heap, a Spark memory string (default 512m)")
 
 
 class Executor(Driver):
     instances: int | None = Field(None, ge=0, le=1000,
                                   description="fixed executor count; with dynamicAllocation it is the initial count "
                                               "(default 2 without dynamicAllocation)")
-    memory: SparkMemory = Field("2g", description="executor heap, a Spark memory string (default 2g)")
+    memory: SparkMemory = Field("1g", description="executor heap, a Spark memory string (default 1g)")
 
 
 class DynamicAllocation(SpecModel):

@@ -14,13 +14,13 @@ variable "kubernetes_version" {
 variable "cpus" {
   description = "CPUs given to the minikube node."
   type        = number
-  default     = 4
+  default     = 8
 }
 
 variable "memory_mb" {
   description = "Memory given to the minikube node, in MB."
   type        = number
-  default     = 8192
+  default     = 16384
 }
 
 variable "disk_mb" {
