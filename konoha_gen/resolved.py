@@ -8,13 +8,13 @@ two emitters that must agree read the same field. The naming rules shared by res
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from konoha_gen.catalog import Upstream
 from konoha_gen.model.platform import PlatformSpec
+from konoha_gen.names import lake_user_path
 from konoha_gen.stages import STAGES
 
 #: Layers in the order Flux applies them (issue: GitOps delivery).
@@ -23,7 +23,6 @@ from konoha_gen.stages import STAGES
 #: start once the Vault stage of the bootstrap has written its secrets.
 LAYERS = ("operators", "security", "identity", "storage", "metastore", "streaming", "compute", "access",
           "orchestration", "observability")
-MAX_K8S_NAME = 63
 #: Where Flux runs, and the Secrets it reads (the GitOps repository credentials).
 FLUX_NAMESPACE = "flux-system"
 
@@ -352,52 +351,3 @@ def platform_sql_server(servers: tuple[KyuubiServer, ...]) -> KyuubiServer | Non
     """The first SERVER-share server (one long-lived engine), else the first server."""
     candidates = [k for k in servers if k.share_level == "SERVER"] or list(servers)
     return candidates[0] if candidates else None
-
-
-def dashboard_configmap(name: str) -> str:
-    """The ConfigMap holding dashboard `name` for Grafana's sidecar."""
-    return f"grafana-dashboard-{name}"
-
-
-#: How the inventory shows the keys of a tenant's spark.env: any number of session properties.
-SESSION_CONF_KEYS = "<spark.* or kyuubi.* property>"
-
-
-def session_conf_path(tenant: str) -> str:
-    """The Vault path of a tenant's `spark.env`: Spark/Kyuubi session properties its members' sessions get."""
-    return f"tenants/{tenant}/spark-env"
-
-
-def session_conf_tenant(path: str) -> str | None:
-    parts = path.split("/")
-    return parts[1] if len(parts) == 3 and parts[0] == "tenants" and parts[2] == "spark-env" else None
-
-
-def session_conf_file(tenant: str) -> str:
-    """Kyuubi's FileSessionConfAdvisor reads kyuubi-session-<profile>.conf from its conf dir."""
-    return f"kyuubi-session-{tenant}.conf"
-
-
-def lake_user_path(component: str) -> str:
-    """The Vault path of a lake service's MinIO credentials (Terraform creates the user from it)."""
-    return f"minio/users/{component}"
-
-
-
-def k8s_name(*parts: str) -> str:
-    """Join parts with '-', keeping within 63 chars with a stable hash suffix."""
-    name = "-".join(p for p in parts if p).replace("/", "-").replace("_", "-").replace(".", "-")
-    if len(name) <= MAX_K8S_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: MAX_K8S_NAME - 9].rstrip('-')}-{digest}"
-
-
-def secret_name(component: str, vault_path: str) -> str:
-    """Name of the Secret VSO writes for `component` reading `vault_path`:
-    minio reading minio/root -> minio-root; kafka-connect reading sources/shop
-    -> kafka-connect-sources-shop."""
-    if vault_path.split("/", 1)[0] == component:
-        return k8s_name(vault_path)
-    return k8s_name(component, vault_path)
-

@@ -54,7 +54,7 @@ def test_airflow_jobs_run_outside_helm_hooks(artifacts: list[Artifact]) -> None:
 
 def test_minio_console_maps_groups_onto_same_named_policies(platform: Platform, artifacts: list[Artifact]) -> None:
     assert _values(artifacts, "platform/minio", "minio")["oidc"]["claimName"] == "groups"
-    tf = _unquote(hcl2.loads(_files(artifacts)["terraform/10-platform/minio.tf"]))
+    tf = _unquote(hcl2.loads(_files(artifacts)["terraform/30-storage/minio.tf"]))
     policies = {body["name"]: body for block in tf["resource"] for kind, named in block.items()
                 if kind == "minio_iam_policy" for body in named.values()}
     groups = [*platform.spec.identity.keycloak.groups, *(t.group for t in platform.tenants)]
@@ -89,7 +89,8 @@ def test_readme_port_forwards_every_provider_address(platform: Platform, artifac
     keycloak = platform.component("keycloak").service
     assert keycloak is not None and forwards[keycloak.name] == "8080"
     assert f"port-forward service/{keycloak.name} 8080:{keycloak.port}" in readme
-    providers = files["terraform/10-platform/variables.tf"]  # the provider address defaults
+    providers = "".join(text for path, text in files.items()  # the provider address defaults of every stage
+                        if path.startswith("terraform/") and path.endswith("/variables.tf"))
     for port in forwards.values():
         assert f"127.0.0.1:{port}" in providers
     assert len(forwards) == 3

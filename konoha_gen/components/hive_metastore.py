@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values
 from konoha_gen.components.chart_values import database, fullname, resources, secret, service, setting
-from konoha_gen.resolved import Component, Platform, lake_user_path
+from konoha_gen.names import lake_user_path
+from konoha_gen.resolved import Component, Platform
 
 
 def values(p: Platform, c: Component) -> Values:

@@ -25,17 +25,14 @@ from konoha_gen.components.promql import job, selector
 from konoha_gen.components.spark import conf_lines, pod_templates, profile, spark_defaults
 from konoha_gen.kube import Doc
 from konoha_gen.model.platform import PlatformSpec
-from konoha_gen.resolved import (
+from konoha_gen.names import (
     SESSION_CONF_KEYS,
-    Component,
-    Database,
-    KyuubiServer,
-    Platform,
     lake_user_path,
     session_conf_file,
     session_conf_path,
     session_conf_tenant,
 )
+from konoha_gen.resolved import Component, Database, KyuubiServer, Platform
 
 KYUUBI_CONF_DIR = "/opt/kyuubi/conf"  # the kyuubi chart's kyuubiConf.dir
 METRICS_PORT = 10019

@@ -28,7 +28,8 @@ from konoha_gen.components.kube_prometheus_stack import DASHBOARD_LABEL, DASHBOA
 from konoha_gen.components.monitoring import FOLDER, STAGE, alert_sources, has_stage, namespace, scrape_targets
 from konoha_gen.components.registry import with_dashboards
 from konoha_gen.kube import Doc, dump, kustomization, obj
-from konoha_gen.resolved import Platform, dashboard_configmap
+from konoha_gen.names import dashboard_configmap
+from konoha_gen.resolved import Platform
 
 MONITORING_API = "monitoring.coreos.com/v1"
 #: Served by the notification-controller of Flux 2.9 (its only served version of Provider and Alert).

@@ -6,7 +6,8 @@ from __future__ import annotations
 from konoha_gen.catalog import upstream
 from konoha_gen.components.registry import components as registry
 from konoha_gen.model.platform import PlatformSpec
-from konoha_gen.resolved import LAYERS, Component, Database, Service, secret_name
+from konoha_gen.names import secret_name
+from konoha_gen.resolved import LAYERS, Component, Database, Service
 
 
 def namespace(platform: str, layer: str) -> str:

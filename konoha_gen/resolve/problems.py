@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from konoha_gen.errors import Diagnostic, KonohaError
 from konoha_gen.load import LoadedSpec
-from konoha_gen.resolved import MAX_K8S_NAME
+from konoha_gen.names import MAX_K8S_NAME
 
 
 class Problems:

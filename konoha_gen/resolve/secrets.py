@@ -6,17 +6,8 @@ from __future__ import annotations
 from konoha_gen.components.registry import components as registry
 from konoha_gen.model.credentials import credential_fields
 from konoha_gen.model.platform import PlatformSpec
-from konoha_gen.resolved import (
-    FLUX_NAMESPACE,
-    Component,
-    Database,
-    OidcClient,
-    Reader,
-    SecretEntry,
-    VaultRole,
-    lake_user_path,
-    secret_name,
-)
+from konoha_gen.names import lake_user_path, secret_name
+from konoha_gen.resolved import FLUX_NAMESPACE, Component, Database, OidcClient, Reader, SecretEntry, VaultRole
 
 LAKE_KEYS = frozenset({"access-key", "secret-key"})
 DATABASE_KEYS = frozenset({"username", "password"})
