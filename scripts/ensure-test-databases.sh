@@ -4,6 +4,7 @@
 # client and mariadb-binlog), from Debian's packages. The tests run throw-away servers from a temporary
 # directory on a free port; the packages' system services are never started (the install runs with
 # service starts denied) nor needed.
+# Also shellcheck, which tests/test_bootstrap_script.py runs over the generated bootstrap.sh.
 # Not root or no apt-get: says what is missing and leaves it to the tests (skipped locally, failed under
 # CI=true).
 set -euo pipefail
@@ -22,6 +23,7 @@ have_mariadb() {
 packages=()
 have_postgres || packages+=(postgresql)
 have_mariadb || packages+=(mariadb-server mariadb-client)
+command -v shellcheck >/dev/null || packages+=(shellcheck)
 [ ${#packages[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
@@ -43,4 +45,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_install() { apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
 # A fresh machine may have no package lists yet: update once and retry.
 apt_install || { apt-get update -q >/dev/null && apt_install; }
-have_postgres && have_mariadb || { echo "ensure-test-databases: ${packages[*]} installed but programs still missing" >&2; exit 1; }
+if ! { have_postgres && have_mariadb && command -v shellcheck >/dev/null; }; then
+  echo "ensure-test-databases: ${packages[*]} installed but programs still missing" >&2
+  exit 1
+fi

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -119,3 +120,26 @@ def test_dev_mode_needs_no_unseal_step(tmp_path: Path) -> None:
     compiled = compile_spec(spec)
     script = next(a.content for a in compiled.artifacts if a.path == "bootstrap.sh")
     assert "vault-unseal" not in re.search(r"^STEPS=\((.*)\)$", script, re.MULTILINE).group(1)  # type: ignore[union-attr]
+
+
+def test_the_design_example_comes_up_in_order_but_does_not_fit_a_laptop(tmp_path: Path) -> None:
+    """shared/design's example (vendored in tests/data), given the two CDC build inputs it predates: its bootstrap
+    order is sound, and the budget refuses it as it stands (its etl profile alone asks for 9 executors of 4g)."""
+    from konoha_gen.check import CheckOptions
+    from konoha_gen.check.budget import check as budget_check
+    from konoha_gen.emit import emit_all
+    from konoha_gen.pipeline import compile_platform
+    from tests.helpers import edit_spec
+
+    def complete(spec: dict[str, Any]) -> None:
+        connect = spec["spec"]["streaming"].setdefault("connect", {})
+        connect["image"] = "registry.example.com/data/cdc-connect"
+        connect["artifacts"] = {"iceberg-sink": {"url": "https://artifacts.example.com/iceberg-sink-1.11.0.zip"}}
+    example = tmp_path / "konoha.yaml"
+    example.write_text(edit_spec((Path(__file__).parent / "data" / "konoha.example.yaml").read_text(), complete))
+    platform = compile_platform(example)
+    artifacts = emit_all(platform)
+    assert _messages(platform, artifacts) == []
+    [overflow] = budget_check(platform, artifacts, CheckOptions())
+    assert overflow.message.startswith("the pods request more than the cluster offers (cpu: requests 27.7 > 6.65")
+    assert "kyuubi-batch Spark executors | 9 |" in overflow.message

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from konoha_gen.model.common import GitUrl, GoDuration, Hostname, Quantity, SpecModel, VaultRef
 
@@ -41,6 +42,13 @@ class Cluster(SpecModel):
         None, description="provider existing only: what the cluster offers the platform (allocatable less what "
                           "else runs there); the build refuses a tree whose requests exceed it. Unset: the "
                           "budget is written to out/README.md but not checked. Minikube: nodes.cpus/memory")
+
+    @model_validator(mode="after")
+    def _capacity_is_for_existing_clusters(self) -> Cluster:
+        if self.provider == "minikube" and self.capacity is not None:
+            raise PydanticCustomError("capacity_minikube", "capacity is for provider existing: a minikube node offers "
+                                      "nodes.cpus and nodes.memory", {})
+        return self
 
 
 class GitOps(SpecModel):
