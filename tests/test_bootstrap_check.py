@@ -143,3 +143,13 @@ def test_the_design_example_comes_up_in_order_but_does_not_fit_a_laptop(tmp_path
     [overflow] = budget_check(platform, artifacts, CheckOptions())
     assert overflow.message.startswith("the pods request more than the cluster offers (cpu: requests 27.7 > 6.65")
     assert "kyuubi-batch Spark executors | 9 |" in overflow.message
+
+
+def test_a_sink_writing_to_a_bucket_no_earlier_step_creates(platform: Platform, artifacts: list[Artifact]) -> None:
+    text = _files(artifacts)["terraform/30-storage/minio.tf"]
+    without = re.sub(r'resource "minio_s3_bucket" "warehouse" \{\n  bucket = "warehouse"\n\}\n', "", text)
+    assert without != text
+    messages = _messages(platform, [Artifact(a.path, without) if a.path.endswith("30-storage/minio.tf") else a
+                                    for a in artifacts])
+    assert "platform/kafka-connect/manifests.yaml: step streaming: KafkaConnector konoha-streaming/shop-iceberg-sink " \
+           "needs bucket warehouse, which no step provides" in messages

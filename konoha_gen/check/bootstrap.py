@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+import yaml
+
 from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import CATALOG
 from konoha_gen.check.k8s import load_documents
@@ -39,6 +41,10 @@ SCRIPT = "bootstrap.sh"
 #: API groups the cluster serves without any CRD.
 BUILT_IN_GROUPS = frozenset({"", "apps", "batch", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
                              "apiextensions.k8s.io", "autoscaling", "storage.k8s.io", "kustomize.config.k8s.io"})
+#: Objects that write to the object store the moment they run (the Iceberg sink; a Job naming a bucket): the buckets
+#: they name must exist by then. Servers that only reach it on a query start without it.
+BUCKET_USERS = frozenset({"Job", "CronJob", "KafkaConnector"})
+_BUCKET = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
 #: Terraform provider -> the component whose server it logs in to when configured.
 PROVIDER_SERVERS = {"vault": "vault", "keycloak": "keycloak", "minio": "minio"}
 Fact = tuple[str, ...]
@@ -129,6 +135,8 @@ def _terraform(step: _Step, folder: str, texts: dict[str, str]) -> None:
             elif kind == "resource helm_release" and _attribute(body, "chart") == CATALOG["flux"].chart:
                 step.provides.update({("crd", crd): where for crd in flux.CRDS})
                 step.provides[("running", "flux")] = where
+            elif kind == "resource minio_s3_bucket" and (bucket := _attribute(body, "bucket")):
+                step.provides[("bucket", bucket)] = where
             elif kind == "resource kubectl_manifest" and "kind       = \"Secret\"" in body:
                 secret, namespace = _attribute(body, "name"), _attribute(body, "namespace")
                 step.provides[("secret", f"{namespace}/{secret}")] = where
@@ -182,6 +190,9 @@ def _document(step: _Step, path: str, doc: dict[str, Any], platform: Platform, t
     what = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
     if group not in BUILT_IN_GROUPS:
         step.requires.append((("crd", f"{group}/{kind}"), path, what))
+    if kind in BUCKET_USERS:  # they write to the object store as soon as they run
+        for bucket in sorted(set(_BUCKET.findall(yaml.safe_dump(body)))):
+            step.requires.append((("bucket", bucket), path, what))
     if kind == "HelmRelease":
         return _release(step, path, what, body, texts)
     if kind == "VaultStaticSecret":
@@ -263,4 +274,5 @@ def _describe(fact: Fact) -> str:
     kind, *rest = fact
     return {"crd": "the CRD of {}", "vault-path": "Vault path {}", "vault-role": "Vault role {}",
             "running": "{} running", "unsealed": "{} unsealed", "secret": "Secret {}",
-            "db-login": "a login at Vault path {} with username {} (the database owner)"}[kind].format(*rest)
+            "db-login": "a login at Vault path {} with username {} (the database owner)",
+            "bucket": "bucket {}"}[kind].format(*rest)
