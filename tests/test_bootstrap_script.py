@@ -40,6 +40,7 @@ while True: s.accept()[0].close()" "$port" ;;
   *"vault status -format=json"*) [ -e "$FAKE_STATE/initialised" ]; exit $? ;;
   *"vault status"*) [ -e "$FAKE_STATE/unsealed-$pod" ]; exit $? ;;
   *"wait kustomization/$FAIL_AT "*) [ -z "$FAIL_AT" ]; exit $? ;;
+  *"get namespace kube-system"*) printf '%s' "${FAKE_UID:-cluster-1}" ;;
 esac
 exit 0
 """
@@ -135,6 +136,22 @@ def test_a_failed_wait_stops_naming_its_step_and_a_re_run_resumes(tree: Path, fa
     assert not any("00-cluster" in c or "10-vault" in c for c in calls)  # finished steps are not run again
     assert _first(calls, r"wait kustomization/storage ") < _first(calls, r"terraform/30-storage apply")
     assert "cluster: done before, skipped" in resumed.stderr
+
+
+def test_a_re_run_on_another_cluster_starts_afresh_and_always_rechecks_vault(tree: Path, fakes: dict[str, str]) -> None:
+    assert _run(tree, fakes).returncode == 0
+    Path(fakes["CALLS"]).unlink()
+    same = _run(tree, fakes)
+    assert same.returncode == 0
+    calls = _calls(fakes)
+    assert not any("terraform/00-cluster apply" in c for c in calls)
+    assert any("exec vault-0 -- vault status" in c for c in calls)  # a restarted node brings Vault back sealed
+    assert all("--context konoha" in c for c in calls if c.startswith("kubectl"))
+    Path(fakes["CALLS"]).unlink()
+    other = _run(tree, {**fakes, "FAKE_UID": "cluster-2"})
+    assert other.returncode == 0
+    assert "the cluster is not the one the finished steps ran on: starting afresh" in other.stderr
+    assert any("terraform/00-cluster apply" in c for c in _calls(fakes))
 
 
 def test_dry_run_prints_every_step_with_its_conditions_as_the_readme_does(tree: Path, fakes: dict[str, str]) -> None:

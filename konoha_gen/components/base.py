@@ -188,6 +188,9 @@ class ComponentDef:
     values_in_comments: tuple[str, ...] = ()
     chart_services: ChartServices | None = None
     chart_metrics: ChartMetrics | None = None
+    #: False: Helm's own wait would hold the release (HelmRelease install/upgrade.disableWait); Flux's layer wait
+    #: still checks the HelmRelease and the layer's own objects
+    helm_wait: bool = True
     hooks_under_wait: tuple[HookSetting, ...] = ()  # values the release needs to become Ready under Flux's wait
     budget: tuple[PodBudget, ...] = ()  # the pods the laptop budget counts (konoha_gen/budget.py)
 

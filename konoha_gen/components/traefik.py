@@ -24,6 +24,9 @@ COMPONENT = ComponentDef(
     name="traefik", title="Traefik (ingress)", layer="operators", catalog="traefik",
     enabled=lambda spec: True, switch="always on",
     service=ServiceDef(80),
+    # Helm's wait holds a LoadBalancer Service until it has an address (helm pkg/kube/ready.go serviceReady), which
+    # on minikube only `minikube tunnel` gives: the ingress controller must not hold the operators layer for it.
+    helm_wait=False,
     releases=lambda p, c: [Release(c.name, values(p, c))],
     # traefik/traefik-helm-chart @ v41.3.0: traefik/crds/ (traefik.io)
     crds=tuple(f"traefik.io/{kind}" for kind in (

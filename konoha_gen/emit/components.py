@@ -78,6 +78,8 @@ def _helm_release(platform: Platform, component: Component, release: Release) ->
     strategy = {"name": "RetryOnFailure", "retryInterval": RETRY_INTERVAL}
     spec["install"] = {"crds": "CreateReplace", "strategy": strategy}
     spec["upgrade"] = {"crds": "CreateReplace", "strategy": dict(strategy)}
+    if not definition(component.name).helm_wait:
+        spec["install"]["disableWait"] = spec["upgrade"]["disableWait"] = True
     spec["valuesFrom"] = [{"kind": "ConfigMap", "name": release.values_configmap, "valuesKey": "values.yaml"}]
     return obj("helm.toolkit.fluxcd.io/v2", "HelmRelease", release.name, component.namespace, component=component.name,
                platform=platform, spec=spec)

@@ -21,6 +21,9 @@ VAULT_PORT="${KONOHA_VAULT_PORT:-8200}"
 KEYCLOAK_PORT="${KONOHA_KEYCLOAK_PORT:-8080}"
 MINIO_PORT="${KONOHA_MINIO_PORT:-9000}"
 FORWARD_PID=""
+VAULT_FORWARD_PID=""
+# Every kubectl and flux call names the cluster: a laptop switches contexts.
+CONTEXT="${KONOHA_KUBE_CONTEXT:-shared}"  # the minikube profile's context
 POLL="${KONOHA_POLL:-5}"
 
 # The steps, in order (konoha-gen's bootstrap check proves each finds what it needs provided by an earlier one).
@@ -52,7 +55,10 @@ fail() { log "step $1 failed: $2"; log "fix the cause, then re-run bootstrap.sh:
 
 cleanup() {
   if [ -n "$FORWARD_PID" ]; then kill "$FORWARD_PID" 2>/dev/null || true; fi
+  if [ -n "$VAULT_FORWARD_PID" ]; then kill "$VAULT_FORWARD_PID" 2>/dev/null || true; fi
+  FORWARD_PID="" VAULT_FORWARD_PID=""
 }
+k() { kubectl --context "$CONTEXT" "$@"; }
 trap cleanup EXIT
 
 done_marker() { printf '%s/done/%s' "$STATE" "$1"; }
@@ -73,9 +79,17 @@ wait_ready() {
 # forward NAMESPACE SERVICE LOCAL_PORT REMOTE_PORT STEP: a port-forward for a Terraform provider, until the script ends.
 forward() {
   cleanup
-  kubectl -n "$1" port-forward "svc/$2" "$3:$4" >"$STATE/port-forward.log" 2>&1 &
+  k -n "$1" port-forward "svc/$2" "$3:$4" >"$STATE/port-forward.log" 2>&1 &
   FORWARD_PID=$!
   wait_ready "$5" "port-forward to $1/$2" 60 port_open "$3"
+}
+
+# forward_vault STEP: a second port-forward, to Vault, for a stage whose providers read it too.
+forward_vault() {
+  k -n shared-security port-forward "svc/vault" "$VAULT_PORT:8200" >/dev/null 2>&1 &
+  VAULT_FORWARD_PID=$!
+  export TF_VAR_vault_address="http://127.0.0.1:$VAULT_PORT"
+  wait_ready "$1" "port-forward to Vault" 60 port_open "$VAULT_PORT"
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -90,24 +104,27 @@ terraform_stage() {
 }
 
 vault_token() {
+  if [ ! -s "$STATE/vault-init" ]; then
+    fail "$1" "$STATE/vault-init (Vault's root token) is missing: restore it, or teardown and start again"
+  fi
   sed -n 's/^Initial Root Token: //p' "$STATE/vault-init"
 }
 
-vault_exec() { kubectl -n shared-security exec "$1" -- "${@:2}"; }
+vault_exec() { k -n shared-security exec "$1" -- "${@:2}"; }
 
 step_cluster() {
   terraform_stage cluster terraform/00-cluster
   wait_ready cluster "the Flux controllers" 900 \
-    kubectl -n flux-system wait deployment --all --for=condition=Available --timeout=10s
-  wait_ready cluster "GitRepository flux-system/shared" 900 \
-    kubectl -n flux-system wait gitrepository/shared --for=condition=Ready --timeout=10s
+    k -n flux-system wait deployment --all --for=condition=Available --timeout=10s
+  wait_ready cluster "GitRepository flux-system/shared (Flux fetches gitops.url: push this tree there)" \
+    900 k -n flux-system wait gitrepository/shared --for=condition=Ready --timeout=10s
 }
 
 # layer NAME TIMEOUT: ask Flux to reconcile the layer now, then wait until every object of it is healthy.
 layer() {
-  flux reconcile kustomization "$1" --namespace flux-system >/dev/null 2>&1 || true
+  flux --context "$CONTEXT" reconcile kustomization "$1" --namespace flux-system >/dev/null 2>&1 || true
   wait_ready "$1" "Kustomization flux-system/$1" "$2" \
-    kubectl -n flux-system wait "kustomization/$1" --for=condition=Ready --timeout=10s
+    k -n flux-system wait "kustomization/$1" --for=condition=Ready --timeout=10s
 }
 
 step_vault-unseal() {
@@ -129,7 +146,7 @@ step_vault-unseal() {
 
 step_vault-config() {
   forward shared-security vault "$VAULT_PORT" 8200 vault-config
-  VAULT_TOKEN="$(vault_token)"
+  VAULT_TOKEN="$(vault_token vault-config)"
   export VAULT_TOKEN TF_VAR_vault_address="http://127.0.0.1:$VAULT_PORT"
   terraform_stage vault-config terraform/10-vault
 }
@@ -137,7 +154,7 @@ step_vault-config() {
 step_manual-secrets() {
   forward shared-security vault "$VAULT_PORT" 8200 manual-secrets
   local missing="" header="$STATE/vault-header"
-  (umask 077 && printf 'X-Vault-Token: %s\n' "$(vault_token)" >"$header")
+  (umask 077 && printf 'X-Vault-Token: %s\n' "$(vault_token manual-secrets)" >"$header")
   for path in grafana/admin keycloak/admin minio/root tenants/finance/spark-env tenants/marketing/spark-env tenants/science/spark-env; do
     curl -sf -H "@$header" "http://127.0.0.1:$VAULT_PORT/v1/konoha/data/$path" >/dev/null || missing="$missing $path"
   done
@@ -149,27 +166,20 @@ step_manual-secrets() {
 
 step_identity-config() {
   forward shared-identity keycloak-http "$KEYCLOAK_PORT" 80 identity-config
-  VAULT_TOKEN="$(vault_token)"
+  VAULT_TOKEN="$(vault_token identity-config)"
   export VAULT_TOKEN TF_VAR_keycloak_url="http://127.0.0.1:$KEYCLOAK_PORT"
-  # the provider reads Vault too: a second forward would collide, so Vault is reached through its own
-  (kubectl -n shared-security port-forward "svc/vault" "$VAULT_PORT:8200" >/dev/null 2>&1 &
-   echo $! >"$STATE/vault-forward.pid")
-  export TF_VAR_vault_address="http://127.0.0.1:$VAULT_PORT"
-  wait_ready identity-config "port-forward to Vault" 60 port_open "$VAULT_PORT"
+  forward_vault identity-config
   terraform_stage identity-config terraform/20-identity
-  kill "$(cat "$STATE/vault-forward.pid")" 2>/dev/null || true
+  cleanup
 }
 
 step_storage-config() {
   forward shared-storage minio "$MINIO_PORT" 9000 storage-config
-  VAULT_TOKEN="$(vault_token)"
+  VAULT_TOKEN="$(vault_token storage-config)"
   export VAULT_TOKEN TF_VAR_minio_server="127.0.0.1:$MINIO_PORT"
-  (kubectl -n shared-security port-forward "svc/vault" "$VAULT_PORT:8200" >/dev/null 2>&1 &
-   echo $! >"$STATE/vault-forward.pid")
-  export TF_VAR_vault_address="http://127.0.0.1:$VAULT_PORT"
-  wait_ready storage-config "port-forward to Vault" 60 port_open "$VAULT_PORT"
+  forward_vault storage-config
   terraform_stage storage-config terraform/30-storage
-  kill "$(cat "$STATE/vault-forward.pid")" 2>/dev/null || true
+  cleanup
 }
 
 run_step() {
@@ -193,17 +203,28 @@ run_step() {
   esac
 }
 
+# Finished Terraform stages and checks are skipped on a re-run; Flux layers and the Vault unseal are checked every
+# time (a restarted node brings Vault back sealed). A different cluster (another kube-system UID) starts afresh.
+resumable() { case "$1" in cluster|vault-config|manual-secrets|identity-config|storage-config) return 0 ;; *) return 1 ;; esac; }
+
+cluster_id() { k get namespace kube-system -o jsonpath='{.metadata.uid}' 2>/dev/null || true; }
+
 up() {
   mkdir -p "$STATE/done"
   chmod 700 "$STATE"
+  if [ -e "$(done_marker cluster)" ] && [ "$(cluster_id)" != "$(cat "$STATE/cluster-id" 2>/dev/null)" ]; then
+    log "the cluster is not the one the finished steps ran on: starting afresh"
+    rm -f "$STATE"/done/*
+  fi
   for step in "${STEPS[@]}"; do
-    if [ -e "$(done_marker "$step")" ]; then
+    if resumable "$step" && [ -e "$(done_marker "$step")" ]; then
       log "$step: done before, skipped"
       continue
     fi
     log "$(describe "$step")"
     run_step "$step"
     touch "$(done_marker "$step")"
+    if [ "$step" = cluster ]; then cluster_id >"$STATE/cluster-id"; fi
   done
   log "the platform is up. Web UIs: run 'minikube tunnel' (or use the ingress controller's address) and see README.md"
 }
