@@ -17,20 +17,19 @@ table is written but nothing is refused (konoha-gen cannot know the size of some
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
 
 from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import CHART_DATA_DIR
+from konoha_gen.chart_data import default_values
 from konoha_gen.components.base import PodBudget
 from konoha_gen.components.registry import components
+from konoha_gen.kube import load_documents
 from konoha_gen.quantity import MI, cpu_text, memory_bytes, memory_text, millicores, spark_bytes
 from konoha_gen.resolved import Platform
-
-CHARTS = Path(__file__).parent / "charts"
 
 #: Requests of the pods minikube itself runs in kube-system (Kubernetes 1.31, kubeadm's static pod manifests:
 #: kube-apiserver 250m, kube-controller-manager 200m, kube-scheduler 100m, etcd 100m + 100Mi; the CoreDNS
@@ -125,7 +124,7 @@ def budget(platform: Platform, artifacts: list[Artifact]) -> Budget:
                 if path.parent.name != definition.name or not path.name.startswith("values-"):
                     continue
                 release = path.stem.removeprefix("values-")
-                values = yaml.safe_load(artifact.content) or {}
+                values = (load_documents(artifact.content) or ({},))[0] or {}
                 workload = entry.workload if release == definition.name else f"{release} {entry.workload}"
                 if entry.spark_conf is not None:
                     lines += _spark_engine(definition.name, release, _get(values, entry.spark_conf), artifact.path)
@@ -209,17 +208,15 @@ def _documents(artifacts: list[Artifact]) -> list[tuple[str, str, dict[str, Any]
         if path.suffix != ".yaml" or path.name.startswith("values-"):
             continue
         try:
-            docs = list(yaml.safe_load_all(artifact.content))
+            docs = list(load_documents(artifact.content))
         except yaml.YAMLError:
             continue  # the structure check reports it
         found += [(path.parent.name, artifact.path, doc) for doc in docs if isinstance(doc, dict) and "kind" in doc]
     return found
 
 
-@cache
 def _chart_values(chart: str) -> Any:
-    file = CHARTS / chart / "values.yaml"
-    return yaml.safe_load(file.read_text()) if file.exists() else {}
+    return default_values(chart)
 
 
 def _get(values: Any, path: str | tuple[str, ...]) -> Any:

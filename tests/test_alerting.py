@@ -10,12 +10,13 @@ from typing import Any
 import yaml
 
 from konoha_gen.artifact import Artifact
+from konoha_gen.chart_data import VENDORED_CHARTS
 from konoha_gen.check.endpoints import chart_services
 from konoha_gen.check.endpoints import check as endpoints
 from konoha_gen.check.k8s import SchemaSet, kubernetes_objects, validate_text
 from konoha_gen.check.options import CheckOptions
 from konoha_gen.check.output import chart_values, schemas
-from konoha_gen.check.values import VENDORED_CHARTS, check_values
+from konoha_gen.check.values import check_values
 from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform

@@ -16,8 +16,9 @@ import yaml
 from click.testing import CliRunner
 
 from konoha_gen.catalog import CHART_DATA_DIR, TERRAFORM_PROVIDERS
+from konoha_gen.chart_data import VENDORED_CHARTS
 from konoha_gen.check.k8s import SchemaSet, validate_text, validate_tree
-from konoha_gen.check.values import VENDORED_CHARTS, check_values
+from konoha_gen.check.values import check_values
 from konoha_gen.cli import main
 from tests.conftest import ROOT, SPEC
 from tests.helpers import edit_spec

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from konoha_gen.catalog import CATALOG, CHART_DATA_DIR, Upstream
+from konoha_gen.chart_data import VENDORED_CHARTS
 from konoha_gen.check.k8s import VENDORED as VENDORED_SCHEMAS
-from konoha_gen.check.values import SUBCHARTS, VENDORED_CHARTS
+from konoha_gen.check.values import SUBCHARTS
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "tests" / "data" / "konoha.example.yaml"

@@ -18,6 +18,7 @@ import yaml
 from referencing import Registry, Resource
 
 from konoha_gen.artifact import Artifact
+from konoha_gen.kube import load_documents as load_documents  # re-exported: the checks import it from here
 
 #: Keys whose value is the name of a Secret (chart values and CRD fields that take an existing Secret), read by the
 #: wiring check (the Secret must be produced) and the secret scan (the value is a name, not a credential):
@@ -123,13 +124,6 @@ def _crd_validator(path: Path) -> Any:
     return jsonschema.Draft7Validator(json.loads(path.read_text()))
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
-
-
-@cache
-def load_documents(text: str) -> tuple[Any, ...]:
-    """The YAML documents of a text, parsed once per content (the checks share it)."""
-    return tuple(yaml.load_all(text, Loader=_Loader))
 
 
 def kubernetes_objects(artifacts: Iterable[Artifact]) -> Iterator[tuple[Artifact, dict[str, Any]]]:

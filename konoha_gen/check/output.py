@@ -11,6 +11,7 @@ import yaml
 
 from konoha_gen.artifact import LOCK_NAME, Artifact, header_line
 from konoha_gen.catalog import CHART_DATA_DIR, pinned
+from konoha_gen.chart_data import VENDORED_CHARTS
 from konoha_gen.check import bootstrap as bootstrap_check
 from konoha_gen.check import connect as connect_check
 from konoha_gen.check import endpoints as endpoints_check
@@ -18,7 +19,7 @@ from konoha_gen.check import wiring as wiring_check
 from konoha_gen.check.k8s import SchemaSet, is_kubernetes_file, load_documents, validate_text
 from konoha_gen.check.options import CheckOptions
 from konoha_gen.check.secret_scan import scan
-from konoha_gen.check.values import VENDORED_CHARTS, check_values
+from konoha_gen.check.values import check_values
 from konoha_gen.errors import OutputProblem
 from konoha_gen.keys import (
     connector_problems,

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from konoha_gen.catalog import CHART_DATA_DIR
+from konoha_gen.chart_data import default_values
 from konoha_gen.components.registry import components
 
 #: Maps whose keys are free-form in every chart (the workspace's shared/charts/README.md "Rules for the key-path test").
@@ -30,9 +30,6 @@ GENERIC_FREEFORM = frozenset({
     "extraEnvFrom", "extraVolumes", "extraVolumeMounts", "volumes", "volumeMounts", "extraObjects", "extraArgs",
 })
 SUBCHARTS = {("kube-prometheus-stack", "grafana"): "grafana"}
-#: The charts' data kept with konoha-gen (konoha_gen/charts/README.md), so every build checks values
-#: with no workspace beside it; --charts-dir / KONOHA_CHARTS_DIR overrides it.
-VENDORED_CHARTS = Path(__file__).resolve().parent.parent / "charts"
 
 
 class Chart:
@@ -41,7 +38,7 @@ class Chart:
     def __init__(self, charts_dir: Path, folder: str) -> None:
         self.folder = folder
         self.dir = charts_dir / folder
-        self.defaults: dict[str, Any] = yaml.safe_load((self.dir / "values.yaml").read_text()) or {}
+        self.defaults: dict[str, Any] = default_values(folder, charts_dir)
         schema_file = self.dir / "values.schema.json"
         self.schema = json.loads(schema_file.read_text()) if schema_file.is_file() else None
         entry = _catalog(charts_dir).get(folder, {})
