@@ -147,3 +147,18 @@ def test_every_registered_component_has_a_module_of_its_own() -> None:
     assert {c.name for c in registry.COMPONENTS} <= modules
     assert len({c.name for c in registry.COMPONENTS}) == len(registry.COMPONENTS)
     assert all(dataclasses.is_dataclass(c) for c in registry.COMPONENTS)
+
+
+def test_trinos_port_is_one_fact_of_its_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changing Trino's port in components/trino.py alone moves the chart's Service, the Ingress and every
+    consumer, and the build's wiring checks still pass."""
+    trino = next(d for d in registry.COMPONENTS if d.name == "trino")
+    moved = dataclasses.replace(trino, service=ServiceDef(8081))
+    monkeypatch.setattr(registry, "COMPONENTS", tuple(moved if d is trino else d for d in registry.COMPONENTS))
+    out = tmp_path / "out"
+    build(SPEC, out)
+    assert "trino.konoha-access.svc.cluster.local:8081/iceberg" in (out / "platform/airflow/values-airflow.yaml").read_text()
+    assert yaml.safe_load((out / "platform/trino/values-trino.yaml").read_text())["service"] == {"port": 8081}
+    ingress = next(d for d in yaml.safe_load_all((out / "platform/trino/manifests.yaml").read_text())
+                   if d and d["kind"] == "Ingress")
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] == {"number": 8081}

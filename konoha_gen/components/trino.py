@@ -63,6 +63,7 @@ def values(p: Platform, c: Component) -> Values:
     env += login.get("env", [])
     return {
         "fullnameOverride": service(c).name,
+        "service": {"port": service(c).port},  # the port every consumer addresses (ServiceDef below)
         "server": {"workers": t.workers, "config": {"query": {"maxMemory": t.query_max_memory}}},
         "coordinator": {"jvm": {"maxHeapSize": None, "maxHeapPercent": 75},
                         "resources": resources(t.coordinator.memory, t.coordinator.cpu)},
