@@ -157,7 +157,8 @@ def test_trinos_port_is_one_fact_of_its_module(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(registry, "COMPONENTS", tuple(moved if d is trino else d for d in registry.COMPONENTS))
     out = tmp_path / "out"
     build(SPEC, out)
-    assert "trino.konoha-access.svc.cluster.local:8081/iceberg" in (out / "platform/airflow/values-airflow.yaml").read_text()
+    airflow = (out / "platform/airflow/values-airflow.yaml").read_text()
+    assert "trino.konoha-access.svc.cluster.local:8081/iceberg" in airflow
     assert yaml.safe_load((out / "platform/trino/values-trino.yaml").read_text())["service"] == {"port": 8081}
     ingress = next(d for d in yaml.safe_load_all((out / "platform/trino/manifests.yaml").read_text())
                    if d and d["kind"] == "Ingress")
