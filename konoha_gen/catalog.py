@@ -7,6 +7,7 @@ vendored chart data in shared/charts/catalog.json.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
@@ -32,7 +33,9 @@ _ENTRIES = (
              "https://helm.releases.hashicorp.com", "hashicorp"),
     Upstream("minio", "minio", "5.4.0", "RELEASE.2024-12-18T13-15-44Z", "HelmRepository", "https://charts.min.io",
              "minio"),
-    Upstream("hive-metastore", "hive-metastore", "1.4.0", "4.0.1", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore",
+    # App version 3.1.3: the chart's appVersion (OKDP/hive-metastore helm/hive-metastore/Chart.yaml), and a metastore
+    # the Hive 2.3 clients can call (METASTORE_CLIENTS)
+    Upstream("hive-metastore", "hive-metastore", "1.4.0", "3.1.3", "OCIRepository", "oci://quay.io/okdp/charts/hive-metastore",
              "hive-metastore"),
     Upstream("cloudnative-pg", "cloudnative-pg", "0.29.0", "1.30.0", "HelmRepository", "https://cloudnative-pg.github.io/charts",
              "cloudnative-pg"),
@@ -126,6 +129,46 @@ CHART_DATA_DIR = {
     "kyuubi": "kyuubi", "airflow": "airflow", "trino": "trino", "metabase": "metabase", "keycloak": "keycloakx",
     "kube-prometheus-stack": "kube-prometheus-stack", "traefik": "traefik",
 }
+
+
+#: The OKDP image tag of each Hive Metastore release konoha-gen knows (quay.io/okdp/hive-metastore). 3.1.3: the last
+#: 3.1.3 image release, 3.1.3-1.3.0 (OKDP/hive-metastore docker/CHANGELOG.md, .release-please-manifest.json; the
+#: Dockerfile's ARG_METASTORE_VERSION=3.1.3); 4.0.1: the tag its README names. Another release is tagged as itself.
+METASTORE_IMAGE_TAGS = MappingProxyType({"3.1.3": "3.1.3-1.3.0", "4.0.1": "4.0.1"})
+
+
+def metastore_image_tag(version: str) -> str:
+    return METASTORE_IMAGE_TAGS.get(version, version)
+
+
+@dataclass(frozen=True)
+class ClientRule:
+    """Server releases a group of clients can call: checked against the versions in force (references.py)."""
+
+    server: str  # CATALOG key of the server
+    clients: str  # how messages name the clients
+    client_version: str  # the client library they are built on
+    below: str  # the first server release they cannot call
+    why: str  # the upstream change that breaks them, and where it is told
+
+    def allows(self, server_version: str) -> bool:
+        return version_key(server_version) < version_key(self.below)
+
+
+#: Spark 3.5's built-in Hive client is Hive 2.3 (Spark's pom.xml hive.version 2.3.9, spark.sql.hive.metastore.version
+#: default 2.3.9) and the Iceberg sink's `hive` runtime bundles Hive 2.3 (kafka-connect/build.gradle
+#: `hive(libs.hive2.metastore)`). Hive 4 removed the Thrift call get_table they make (HIVE-26537), so they fail with
+#: "Invalid method name: 'get_table'" (apache/iceberg#12878).
+METASTORE_CLIENTS = ClientRule(
+    "hive-metastore", "Spark 3.5's built-in Hive client and the Iceberg sink's hive runtime", "Hive 2.3.x", "4",
+    "HIVE-26537 removed the Thrift call get_table they make (apache/iceberg#12878)")
+CLIENT_RULES = (METASTORE_CLIENTS,)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """'3.1.3' -> (3, 1, 3); the numeric release prefix of a version (a suffix such as -beta is ignored)."""
+    numbers = re.match(r"v?(\d+(?:\.\d+)*)", version)
+    return tuple(int(n) for n in numbers.group(1).split(".")) if numbers else ()
 
 
 def upstream(component: str, overrides: dict[str, str]) -> Upstream:

@@ -11,6 +11,7 @@ catalog property.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from functools import cache
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def connector_key_problem(plugin: str, key: str, config: dict[str, str],
                           version: str = CATALOG["debezium"].version) -> str | None:
     """None if `key` is a real key of the pinned `plugin` release (or of Kafka Connect), else the problem."""
     sections = connect_sections(version)
-    if key in sections["refused"] or any(key.startswith(f"{r}.") for r in sections["refused"]):
+    if key in sections["refused"] or any(key.startswith(f"{r}.") or ("*" in r and fnmatch.fnmatchcase(key, r))
+                                         for r in sections["refused"]):
         return (f"'{key}' is refused: removed upstream, silently ignored or not to be set "
                 "(konoha_gen/data/connect-keys.txt)")
     names = CONNECTOR_SECTIONS[plugin]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from konoha_gen.catalog import CATALOG, KEY_LISTS, pinned
+from konoha_gen.catalog import CATALOG, KEY_LISTS, METASTORE_CLIENTS, pinned
 from konoha_gen.components.registry import with_dashboards
 from konoha_gen.errors import Diagnostic
 from konoha_gen.keys import spark_key_problem
@@ -64,6 +64,7 @@ def check_references(document: PlatformDocument, loaded: LoadedSpec) -> list[Dia
     _check_tenants(document, c)
     _check_secrets(document, c)
     _check_versions(document, c)
+    _check_metastore_clients(document, c)
     _check_key_lists(document, c)
     return c.problems
 
@@ -248,3 +249,19 @@ def _check_versions(d: PlatformDocument, c: _Collector) -> None:
             close = difflib.get_close_matches(component, CATALOG, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"valid: {', '.join(sorted(CATALOG))}"
             c.error((*SPEC, "versions", component), f"unknown component '{component}'", hint, key=True)
+
+
+def _check_metastore_clients(d: PlatformDocument, c: _Collector) -> None:
+    """The metastore in force must be one its clients can call (catalog.METASTORE_CLIENTS): Spark and the Iceberg
+    sink talk to it with a Hive 2.3 client. `spec.versions.hive-metastore` moves the chart only; the release the
+    image runs is `spec.storage.metastore.version`, else the catalogue's app version."""
+    s = d.spec
+    rule = METASTORE_CLIENTS
+    if not s.storage.metastore.enabled or not (s.compute.spark.enabled or s.streaming.sources):
+        return
+    version = s.storage.metastore.version or CATALOG[rule.server].app_version
+    if rule.allows(version):
+        return
+    where = (*SPEC, "storage", "metastore", *(("version",) if s.storage.metastore.version else ()))
+    c.error(where, f"Hive Metastore {version} cannot serve {rule.clients} ({rule.client_version}): {rule.why}",
+            f"use a release below {rule.below}, e.g. the catalogue's {CATALOG[rule.server].app_version}")

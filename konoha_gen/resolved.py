@@ -151,8 +151,7 @@ class Database:
 class LakehouseWiring:
     catalog: str
     bucket: str
-    warehouse: str  # s3a://bucket/prefix/ (Spark, Hadoop)
-    warehouse_s3: str  # s3://bucket/prefix/ (Trino, the Iceberg sink)
+    warehouse: str  # s3a://bucket/prefix/: the one warehouse URI (Spark, the Iceberg sink; the metastore: its bucket)
     s3_endpoint: str  # http://minio...:9000
     metastore_uri: str  # thrift://hive-metastore...:9083
     namespaces: tuple[str, ...]

@@ -31,7 +31,7 @@ def test_lakehouse_wiring_is_derived_once_from_the_services() -> None:
     assert minio is not None and hms is not None
     assert p.lakehouse.s3_endpoint == f"http://{minio.host}:{minio.port}"
     assert p.lakehouse.metastore_uri == f"thrift://{hms.host}:9083"
-    assert (p.lakehouse.bucket, p.lakehouse.warehouse, p.lakehouse.warehouse_s3) == ("warehouse", "s3a://warehouse/", "s3://warehouse/")
+    assert (p.lakehouse.bucket, p.lakehouse.warehouse) == ("warehouse", "s3a://warehouse/")
 
 
 def test_dbt_targets_point_at_their_kyuubi_servers_service() -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from konoha_gen.catalog import metastore_image_tag
 from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values
 from konoha_gen.components.chart_values import database, fullname, resources, secret, service, setting
 from konoha_gen.names import lake_user_path
 from konoha_gen.resolved import Component, Platform
+
+
+def metastore_version(p: Platform, c: Component) -> str:
+    """The Hive Metastore release the image runs: spec.storage.metastore.version, else the catalogue's app version."""
+    assert c.upstream is not None
+    return p.spec.storage.metastore.version or c.upstream.app_version
 
 
 def values(p: Platform, c: Component) -> Values:
@@ -19,8 +26,9 @@ def values(p: Platform, c: Component) -> Values:
         "serviceName": c.service.name,
         "servicePort": c.service.port,
         "replicaCount": p.spec.storage.metastore.replicas,
-        # the chart defaults to `latest`; 4.0.1 is the image its maintainers validate chart 1.4.0 with
-        "image": {"tag": c.upstream.app_version if c.upstream else "4.0.1", "pullSecrets": []},
+        # the chart defaults to `latest`: pin the OKDP image of the release in force (catalog.METASTORE_IMAGE_TAGS), one
+        # its Hive 2.3 clients can call (references.py refuses another)
+        "image": {"tag": metastore_image_tag(metastore_version(p, c)), "pullSecrets": []},
         "networkPolicies": {"enabled": False},
         "cloud_storage": "s3",
         "gcs": {"enabled": False},

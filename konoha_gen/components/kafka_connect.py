@@ -135,7 +135,9 @@ def _iceberg_sink(platform: Platform, kafka: KafkaWiring, source: CdcSource) -> 
         "iceberg.catalog": lake.catalog,
         "iceberg.catalog.type": "hive",
         "iceberg.catalog.uri": lake.metastore_uri,
-        "iceberg.catalog.warehouse": lake.warehouse_s3,
+        # the same s3a:// URI as Spark: a namespace the sink creates lands at <warehouse>/<ns>.db, which the metastore
+        # mkdirs through Hadoop (no FileSystem for s3://); S3FileIO accepts s3a:// (S3URI's VALID_SCHEMES)
+        "iceberg.catalog.warehouse": lake.warehouse,
         "iceberg.catalog.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         "iceberg.catalog.s3.endpoint": lake.s3_endpoint,
         "iceberg.catalog.s3.path-style-access": "true",
@@ -146,8 +148,6 @@ def _iceberg_sink(platform: Platform, kafka: KafkaWiring, source: CdcSource) -> 
     for table in source.tables:
         prefix = f"iceberg.table.{table.sink_table}"
         config[f"{prefix}.route-regex"] = re.escape(table.table)
-        if table.keys:
-            config[f"{prefix}.id-columns"] = ",".join(table.keys)
         if table.partition_by:
             config[f"{prefix}.partition-by"] = ",".join(table.partition_by)
     return Connector(source.sink_connector, "iceberg-sink", "org.apache.iceberg.connect.IcebergSinkConnector",

@@ -36,6 +36,14 @@ from konoha_gen.resolved import Component, Database, KyuubiServer, Platform
 
 KYUUBI_CONF_DIR = "/opt/kyuubi/conf"  # the kyuubi chart's kyuubiConf.dir
 METRICS_PORT = 10019
+#: What the engines' service account (spark-submit in the server, then the driver) does in Kyuubi's namespace. Spark 3.5
+#: creates the driver pod and server-side-applies its Service and ConfigMaps (KubernetesClientApplication.scala:
+#: resourceList(...).forceConflicts().serverSideApply(), an HTTP PATCH; kubeflow/spark-operator#1884, #2399); the
+#: driver creates, watches, labels and deletes executor pods and their PVCs (ExecutorPodsAllocator,
+#: ExecutorPodsLifecycleManager). The verbs are the Spark role of kubeflow/spark-operator
+#: (charts/spark-operator-chart/templates/spark/rbac.yaml).
+ENGINE_RESOURCES = ("pods", "services", "configmaps", "persistentvolumeclaims")
+ENGINE_VERBS = ("create", "get", "list", "watch", "update", "patch", "delete", "deletecollection")
 
 
 def kyuubi_defaults(platform: Platform, server: KyuubiServer) -> str:
@@ -69,12 +77,15 @@ def values(p: Platform, server: KyuubiServer) -> Values:
         "image": {"tag": f"{image_tag('kyuubi', p.spec.versions)}-spark"},
         "serviceAccount": {"create": True, "name": server.engine_service_account},
         "rbac": {"create": True, "rules": [
-            {"apiGroups": [""], "resources": ["pods", "services", "configmaps", "persistentvolumeclaims"],
-             "verbs": ["create", "get", "list", "watch", "delete"]}]},
+            {"apiGroups": [""], "resources": list(ENGINE_RESOURCES), "verbs": list(ENGINE_VERBS)}]},
         "server": {"thriftBinary": {"enabled": True, "port": server.service.port},
                    "thriftHttp": {"enabled": False},
                    "rest": {"enabled": True, "port": server.rest_port}},
-        "envFrom": [{"secretRef": {"name": s3}}],
+        # spark-submit in the server uploads the engine jar to S3A (spark.kubernetes.file.upload.path), whose
+        # EnvironmentVariableCredentialsProvider reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: the lake Secret's
+        # keys under those names (the chart's `env`, values.yaml; envFrom would name them access-key / secret-key)
+        "env": [{"name": "AWS_ACCESS_KEY_ID", "valueFrom": {"secretKeyRef": {"name": s3, "key": "access-key"}}},
+                {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": s3, "key": "secret-key"}}}],
         **_session_confs(p),
         "resources": resources("512Mi", "250m"),  # the server only; Spark engines are pods of their own
         "metrics": _metrics(p),

@@ -9,6 +9,16 @@ shuffle tracking (no external shuffle service on Kubernetes) with a timeout so e
 data can scale down; the Iceberg catalog is the lakehouse catalog on the Hive Metastore; S3A talks to MinIO
 with path-style access, and credentials come only from environment variables filled from the VSO Secret
 (spark.kubernetes.{driver,executor}.secretKeyRef.*).
+
+Iceberg's Spark runtime and S3A reach the engines through Ivy (spark.jars.packages, resolved into spark.jars.ivy
+under /tmp) rather than an image with them baked in: the stock apache/spark image then runs as is and the versions
+stay the catalogue's (catalog.py), at the cost of egress: the Kyuubi servers and every driver pod need Maven Central
+(repo1.maven.org) when an engine starts. Spark resolves the packages in the driver before it fetches the uploaded
+engine jar from S3A, and puts them on the submit classpath for that download (SparkSubmit.prepareSubmitEnvironment,
+SPARK-33748 comment). compute.spark.image may name another image, but the packages are resolved all the same: a
+cluster without egress is not supported yet.
+
+Event logs go to s3a://<bucket>/spark-events/ (event_log_conf); no Spark History Server is deployed.
 """
 
 from __future__ import annotations
@@ -19,12 +29,17 @@ from konoha_gen.components.chart_values import prometheus
 from konoha_gen.components.promql import selector
 from konoha_gen.kube import dump, obj
 from konoha_gen.model.compute import SparkProfile
-from konoha_gen.resolved import Component, Platform
+from konoha_gen.resolved import Component, LakehouseWiring, Platform
 
 #: Where spark-submit (in the Kyuubi server pod) reads its conf files: the Kyuubi chart's sparkConf.dir.
 SPARK_CONF_DIR = "/opt/spark/conf"
 POD_TEMPLATES = {"driver": "driver-pod-template.yaml", "executor": "executor-pod-template.yaml"}
 SPARK_UID = 185  # the spark user of the apache/spark images
+#: Lakehouse-bucket prefixes of spark-submit's uploads (spark.kubernetes.file.upload.path) and the event logs.
+UPLOAD_PREFIX = "spark-uploads"
+EVENT_LOG_PREFIX = "spark-events"
+#: spark.jars.ivy: a directory the spark user can write in any image (the apache/spark images give it no home).
+IVY_DIR = "/tmp/.ivy2"
 #: spark.metrics.namespace: driver metrics named metrics_spark_driver_* instead of after each application id.
 METRICS_NAMESPACE = "spark"
 #: Where the driver UI serves the PrometheusServlet sink and (spark.ui.prometheus.enabled) the executor metrics.
@@ -39,6 +54,24 @@ def conf_lines(pairs: list[tuple[str, str]]) -> str:
 def driver_namespace(platform: Platform) -> str:
     """Where Spark drivers run: Kyuubi launches them in its own namespace."""
     return platform.component("kyuubi" if platform.has("kyuubi") else "spark").namespace
+
+
+def upload_path(lake: LakehouseWiring) -> str:
+    return f"s3a://{lake.bucket}/{UPLOAD_PREFIX}/"
+
+
+def event_log_dir(lake: LakehouseWiring) -> str:
+    return f"s3a://{lake.bucket}/{EVENT_LOG_PREFIX}/"
+
+
+def event_log_conf(lake: LakehouseWiring) -> list[tuple[str, str]]:
+    """Every application's event log in the lakehouse bucket, so a finished or failed job leaves its history (read
+    with a Spark History Server pointed at the same directory, spark.history.fs.logDirectory; none is deployed).
+    Spark requires the directory to exist (EventLogFileWriter.requireLogBaseDirAsDirectory): Terraform's 30-storage
+    stage writes a marker object into it (templates/terraform/30-storage/minio.tf.j2)."""
+    return [("spark.eventLog.enabled", "true"),
+            ("spark.eventLog.dir", event_log_dir(lake)),
+            ("spark.eventLog.rolling.enabled", "true")]
 
 
 def metrics_conf(platform: Platform) -> list[tuple[str, str]]:
@@ -70,7 +103,14 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
         *((f"spark.kubernetes.{role}.podTemplateFile", f"{SPARK_CONF_DIR}/{POD_TEMPLATES[role]}")
           for role in POD_TEMPLATES),
         *((f"spark.kubernetes.{role}.podTemplateContainerName", f"spark-kubernetes-{role}") for role in POD_TEMPLATES),
+        # cluster mode uploads what spark-submit holds locally (Kyuubi's engine jar) here; the drivers fetch it back
+        # (Kyuubi docs/deployment/engine_on_kubernetes.md: required; Spark's KubernetesUtils.uploadFileUri throws
+        # without it). The Kyuubi server runs spark-submit, so it reads the lake Secret as AWS_* env (kyuubi.py).
+        ("spark.kubernetes.file.upload.path", upload_path(lake)),
         ("spark.jars.packages", packages),
+        # Ivy resolves spark.jars.packages in the Kyuubi server and again in every driver, whose user 185 has no home
+        # directory (apache/spark-docker Dockerfile; kubeflow/spark-operator#2208): a writable cache instead
+        ("spark.jars.ivy", IVY_DIR),
         ("spark.driver.cores", str(profile.driver.cores)),
         ("spark.driver.memory", profile.driver.memory),
         ("spark.executor.cores", str(profile.executor.cores)),
@@ -93,6 +133,7 @@ def spark_conf(platform: Platform, profile: SparkProfile) -> list[tuple[str, str
         for role in ("driver", "executor"):
             conf += [(f"spark.kubernetes.{role}.secretKeyRef.AWS_ACCESS_KEY_ID", f"{s3_secret}:access-key"),
                      (f"spark.kubernetes.{role}.secretKeyRef.AWS_SECRET_ACCESS_KEY", f"{s3_secret}:secret-key")]
+    conf += event_log_conf(lake)
     conf += metrics_conf(platform)  # the driver UI serves Prometheus metrics (PodMonitor spark-driver)
     conf += sorted(spark.conf.items())
     return conf

@@ -20,6 +20,7 @@ from typing import Any
 from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import TERRAFORM_PROVIDERS, TERRAFORM_VERSION, upstream
 from konoha_gen.components.chart_values import admin_group
+from konoha_gen.components.spark import EVENT_LOG_PREFIX
 from konoha_gen.components.vault_secrets_operator import AUDIENCE
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 from konoha_gen.stages import CLUSTER, IDENTITY, STORAGE, VAULT, TerraformStage
@@ -110,7 +111,7 @@ def _minio(platform: Platform) -> dict[str, Any]:
     one group + policy per tenant writing only its namespaces' prefixes (Iceberg/Hive: <namespace>.db/)."""
     if not platform.has("minio"):
         return {"minio": False, "buckets": [], "service_users": [], "tenants": [], "group_policies": [],
-                "minio_server": ""}
+                "folders": [], "minio_server": ""}
     store = platform.spec.storage.object_store
     buckets = [{"resource": identifier(b.name), "name": b.name, "versioning": b.versioning,
                 "expire_after_days": b.expire_after_days} for b in store.buckets]
@@ -127,7 +128,11 @@ def _minio(platform: Platform) -> dict[str, Any]:
     tenants = [{"resource": identifier(t.name), "group": t.group, "bucket": lake.bucket,
                 "prefixes": ["/".join(filter(None, [prefix, f"{ns}.db"])) for ns in t.writes]}
                for t in platform.tenants if t.writes and lake is not None]
-    return {"minio": True, "buckets": buckets, "service_users": service_users, "tenants": tenants,
+    # Spark's event log directory must exist before an engine starts (components/spark.py event_log_conf): one
+    # object under the prefix makes S3A see a directory
+    folders = [{"resource": "spark_events", "bucket": identifier(lake.bucket), "key": f"{EVENT_LOG_PREFIX}/.keep",
+                "content": "Spark event logs (spark.eventLog.dir)\n"}] if lake and platform.has("spark") else []
+    return {"minio": True, "buckets": buckets, "service_users": service_users, "tenants": tenants, "folders": folders,
             "group_policies": _group_policies(platform, {str(t["group"]) for t in tenants}),
             "minio_server": STORAGE.address}
 

@@ -27,6 +27,10 @@ class ObjectStore(Switchable):
 class Metastore(Switchable):
     database_size: Quantity = Field("5Gi", description="volume of the Metastore's CloudNativePG database (default 5Gi)")
     replicas: int = Field(1, ge=1, le=5, description="Metastore pods (default 1)")
+    version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$",
+                                description="Hive Metastore release the OKDP image runs (default: the catalogue's, "
+                                            "3.1.3); Spark 3.5 and the Iceberg sink call it with a Hive 2.3 client, so "
+                                            "4.x is refused")
 
 
 class Storage(SpecModel):

@@ -50,7 +50,6 @@ def process_lakehouse(spec: PlatformSpec, components: tuple[Component, ...]) -> 
         catalog=lake.catalog,
         bucket=warehouse.removeprefix("s3a://").split("/", 1)[0],
         warehouse=warehouse,
-        warehouse_s3="s3://" + warehouse.removeprefix("s3a://"),
         s3_endpoint=f"http://{minio.address}",
         metastore_uri=f"thrift://{hms.address}",
         namespaces=tuple(lake.namespaces),

@@ -7,6 +7,14 @@ resource "minio_s3_bucket" "warehouse" {
   bucket = "warehouse"
 }
 
+# A directory the platform writes into that must exist first: one object under the prefix.
+resource "minio_s3_object" "spark_events" {
+  bucket_name  = minio_s3_bucket.warehouse.bucket
+  object_name  = "spark-events/.keep"
+  content      = "Spark event logs (spark.eventLog.dir)\n"
+  content_type = "text/plain"
+}
+
 
 # Service user hive_metastore. Its name (the access key) and its secret key are the access-key and secret-key
 # that terraform/10-vault generated into Vault (KV v2 mount platform) at minio/users/hive-metastore.
