@@ -10,6 +10,8 @@ import difflib
 from collections.abc import Iterable
 
 from konoha_gen.catalog import CATALOG, KEY_LISTS, METASTORE_CLIENTS, pinned
+from konoha_gen.components.airflow import providers_needed
+from konoha_gen.components.kafka_connect import DELIVERED_TYPES, OTHER_TRANSFORMS, TIME_TRANSFORMS, TRANSFORM
 from konoha_gen.components.registry import with_dashboards
 from konoha_gen.errors import Diagnostic
 from konoha_gen.keys import spark_key_problem
@@ -17,6 +19,7 @@ from konoha_gen.load import LoadedSpec, PathKey
 from konoha_gen.model import PlatformDocument
 from konoha_gen.model.credentials import credential_fields
 from konoha_gen.model.platform import PlatformSpec
+from konoha_gen.model.streaming import Source
 
 SPEC: PathKey = ("spec",)
 
@@ -126,11 +129,19 @@ def _check_compute(d: PlatformDocument, c: _Collector) -> None:
             c.error((*SPEC, "compute", "spark", "conf", key), problem, key=True)
     dbt = s.modeling.dbt
     servers = [k.name for k in kyuubi.servers]
+    share = {k.name: k.share_level for k in kyuubi.servers}
     for index, project in enumerate(dbt.projects if dbt.enabled else ()):
         path = (*SPEC, "modeling", "dbt", "projects", index)
         c.requires(kyuubi.enabled, (*path, "server"), "Kyuubi", "spec.compute.kyuubi.enabled")
         c.refers(project.server, servers, (*path, "server"), "Kyuubi server")
         c.refers(project.schema_, s.lakehouse.namespaces, (*path, "schema"), "lakehouse namespace")
+        writer = next((t.name for t in s.tenants if project.schema_ in t.writes), None)
+        if writer is not None and share.get(project.server) == "SERVER":
+            c.error((*path, "server"), f"dbt project {project.name} would run with tenant {writer}'s Spark profile "
+                                       f"(it writes {project.schema_}) on '{project.server}', whose one engine all "
+                                       "users share (shareLevel SERVER)",
+                    "a session profile applies only when an engine starts, so it would hold for everyone or for "
+                    "nobody: run the project on a server with shareLevel USER, GROUP or CONNECTION")
 
 
 def _key_list_versions(s: PlatformSpec) -> list[tuple[str, str, PathKey]]:
@@ -176,12 +187,49 @@ def _check_streaming(d: PlatformDocument, c: _Collector) -> None:
     for index, source in enumerate(s.streaming.sources):
         path = (*base, index, "target")
         c.refers(source.target.namespace, s.lakehouse.namespaces, (*path, "namespace"), "lakehouse namespace")
-        for field, mapping in (("keys", source.target.keys), ("partitionBy", source.target.partition_by)):
+        for field, mapping in (("keys", source.target.keys), ("partitionBy", source.target.partition_by),
+                               ("columns", source.target.columns)):
             for table, columns in mapping.items():
                 c.refers(table, source.tables, (*path, field, table), "table", key=True)
                 if not columns:
                     c.error((*path, field, table), "the column list is empty", "name at least one column or "
                                                                                "remove the entry")
+        _check_partitions(source, path, c)
+
+
+def _check_partitions(source: Source, path: PathKey, c: _Collector) -> None:
+    """Each partition transform against the type the chain delivers its column as (components/kafka_connect.py):
+    a time transform on a column Iceberg stores as long or string leaves the sink's changelog unpartitioned and
+    fails the MERGE's CTAS, so it is refused; so is one on a column whose source type the spec does not declare."""
+    delivered = DELIVERED_TYPES[source.engine]
+    names = ", ".join(delivered)
+    for table, types in source.target.columns.items():
+        for column, type_name in types.items():
+            c.refers(type_name, delivered, (*path, "columns", table, column), f"{source.engine} temporal type")
+    for table, transforms in source.target.partition_by.items():
+        declared = source.target.columns.get(table, {})
+        for index, entry in enumerate(transforms):
+            where = (*path, "partitionBy", table, index)
+            match = TRANSFORM.fullmatch(entry.strip())
+            if match is None:
+                continue  # identity on a column
+            transform, column = match.group(1), match.group(2).strip()
+            if transform in OTHER_TRANSFORMS:
+                continue
+            if transform not in TIME_TRANSFORMS:
+                c.refers(transform, [*TIME_TRANSFORMS, *OTHER_TRANSFORMS], where, "partition transform")
+                continue
+            accepted = TIME_TRANSFORMS[transform]
+            column_type = declared.get(column)
+            if column_type is None:
+                c.error(where, f"{transform}({column}) needs a date or timestamp column; the type of {column} is "
+                               "not declared",
+                        f"declare it in target.columns: {{{table}: {{{column}: <type>}}}} ({source.engine}: {names})")
+            elif column_type in delivered and (iceberg := delivered[column_type]) not in accepted:
+                c.error(where, f"{transform}({column}): {source.engine} {column_type} arrives in Iceberg as {iceberg} "
+                               f"(Debezium time.precision.mode=connect), which {transform} does not accept",
+                        f"{transform} takes {' or '.join(accepted)}: partition on another column, or convert "
+                        f"{column} at the source")
 
 
 def _check_services(d: PlatformDocument, c: _Collector) -> None:
@@ -197,6 +245,12 @@ def _check_services(d: PlatformDocument, c: _Collector) -> None:
         if conn.trino is not None:
             c.requires(s.access.trino.enabled, (*path, "trino"), "Trino", "spec.access.trino.enabled")
             c.refers(conn.trino, [s.lakehouse.catalog], (*path, "trino"), "Trino catalog")
+    providers = providers_needed(s) if airflow.enabled else []
+    if providers and airflow.image is None:
+        c.error((*SPEC, "orchestration", "airflow", "connections"),
+                f"these connections need Airflow provider packages the stock image lacks: {', '.join(providers)}",
+                "build an image FROM apache/airflow with them (pip install), push it and set "
+                "orchestration.airflow.image: {repository: ..., tag: ...}")
     if s.access.metabase.enabled:
         c.requires(s.access.trino.enabled, (*SPEC, "access", "metabase"), "Trino", "spec.access.trino.enabled")
     dashboards = with_dashboards()  # each dashboard is its component's, on when the component is
@@ -213,6 +267,7 @@ def _check_services(d: PlatformDocument, c: _Collector) -> None:
 def _check_tenants(d: PlatformDocument, c: _Collector) -> None:
     s = d.spec
     servers = [k.name for k in s.compute.kyuubi.servers]
+    share = {k.name: k.share_level for k in s.compute.kyuubi.servers}
     keycloak = s.identity.keycloak.enabled
     for index, tenant in enumerate(s.tenants):
         path = (*SPEC, "tenants", index)
@@ -220,6 +275,12 @@ def _check_tenants(d: PlatformDocument, c: _Collector) -> None:
             c.requires(s.compute.kyuubi.enabled, (*path, "kyuubi"), "Kyuubi", "spec.compute.kyuubi.enabled")
             if s.compute.kyuubi.enabled:
                 c.refers(tenant.kyuubi, servers, (*path, "kyuubi"), "Kyuubi server")
+            if share.get(tenant.kyuubi) == "SERVER":
+                c.error((*path, "kyuubi"), f"tenant {tenant.name}'s default Kyuubi server '{tenant.kyuubi}' shares "
+                                           "one engine among all users (shareLevel SERVER)",
+                        "a tenant's Spark profile (kyuubi.session.conf.profile) applies only when an engine starts, "
+                        "so the first tenant would set it for everyone: use a server with shareLevel USER, GROUP "
+                        "or CONNECTION")
         for w, namespace in enumerate(tenant.writes):
             c.refers(namespace, s.lakehouse.namespaces, (*path, "writes", w), "lakehouse namespace")
         c.unique(tenant.members, (*path, "members"), "member", None)

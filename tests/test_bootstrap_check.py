@@ -129,12 +129,13 @@ def test_the_design_example_comes_up_in_order_but_does_not_fit_a_laptop(tmp_path
     from konoha_gen.check.budget import check as budget_check
     from konoha_gen.emit import emit_all
     from konoha_gen.pipeline import compile_platform
-    from tests.helpers import edit_spec
+    from tests.helpers import edit_spec, later_inputs
 
     def complete(spec: dict[str, Any]) -> None:
         connect = spec["spec"]["streaming"].setdefault("connect", {})
         connect["image"] = "registry.example.com/data/cdc-connect"
         connect["artifacts"] = {"iceberg-sink": {"url": "https://artifacts.example.com/iceberg-sink-1.11.0.zip"}}
+        later_inputs(spec)
     example = tmp_path / "konoha.yaml"
     example.write_text(edit_spec((Path(__file__).parent / "data" / "konoha.example.yaml").read_text(), complete))
     platform = compile_platform(example)

@@ -303,3 +303,30 @@ def test_a_json_body_without_its_kafka_connector_fails(platform: Platform, artif
     problems = connect_wiring(platform, broken)
     assert [(p.path, p.message) for p in problems] == [
         ("connectors/shop.iceberg-sink.json", "connector 'shop-iceberg-sink' has no KafkaConnector of the same name")]
+
+
+def test_every_debezium_connector_delivers_temporal_columns_as_connect_types(artifacts: list[Artifact]) -> None:
+    """time.precision.mode=connect in both renderings of every source: the Iceberg sink maps only Connect's
+    Date/Time/Timestamp to date/time/timestamptz; adaptive's MicroTimestamp would land as a long."""
+    files = _by_path(artifacts)
+    sources = [d for d in _docs(files[CONNECT], "KafkaConnector") if d["metadata"]["name"].endswith("-source")]
+    assert sorted(d["metadata"]["name"] for d in sources) == ["billing-source", "shop-source"]
+    for resource in sources:
+        assert resource["spec"]["config"]["time.precision.mode"] == "connect"
+    for path in ("connectors/billing.debezium.json", "connectors/shop.debezium.json"):
+        assert json.loads(files[path].content)["config"]["time.precision.mode"] == "connect"
+
+
+def test_a_declared_timestamp_column_partitions_the_changelog_and_the_merge(tmp_path: Path) -> None:
+    """A MySQL DATETIME arrives as Connect Timestamp (timestamptz in Iceberg): days() on it is accepted and reaches
+    the sink's partition-by and the MERGE's CTAS."""
+    def change(spec: dict[str, Any]) -> None:
+        billing = spec["spec"]["streaming"]["sources"][1]
+        billing["target"]["partitionBy"] = {"billing.invoices": ["days(issued_at)", "hours(updated_at)"]}
+        billing["target"]["columns"] = {"billing.invoices": {"issued_at": "date", "updated_at": "datetime"}}
+    platform = _compile(tmp_path, change)
+    files = _by_path(emit_all(platform))
+    sink = json.loads(files["connectors/billing.iceberg-sink.json"].content)["config"]
+    [partition_key] = [k for k in sink if k.endswith(".partition-by")]
+    assert sink[partition_key] == "days(issued_at),hours(updated_at)"
+    assert "PARTITIONED BY (days(issued_at), hours(updated_at))" in files["platform/kyuubi/manifests.yaml"].content

@@ -15,7 +15,7 @@ def test_each_project_targets_its_kyuubi_servers_thrift_service() -> None:
     assert list(profiles) == ["analytics"]
     target = profiles["analytics"]["outputs"][profiles["analytics"]["target"]]
     assert (target["type"], target["method"], target["port"], target["schema"]) == ("spark", "thrift", 10009, "marts")
-    assert target["host"] == "kyuubi-batch-thrift-binary.konoha-compute.svc.cluster.local"
+    assert target["host"] == "kyuubi-interactive-thrift-binary.konoha-compute.svc.cluster.local"
     assert set(target) <= DBT_SPARK_KEYS
     assert "password" not in target and target["user"].startswith("{{ env_var(")
 

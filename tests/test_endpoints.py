@@ -112,10 +112,11 @@ def test_a_wrong_port_names_the_service_and_the_artifact_creating_it(platform: P
 def test_moving_a_producer_breaks_its_consumers(platform: Platform, artifacts: list[Artifact]) -> None:
     broken = _replace(artifacts, "platform/kyuubi/values-kyuubi-batch.yaml", "port: 10009", "port: 10010")
     paths = {p.path for p in check(platform, broken)}
-    # Airflow's connection URI, the MERGE CronJob's JDBC URL, dbt's host/port keys and the tenants' JDBC URLs in
-    # out/README.md all address it.
-    assert paths == {"platform/airflow/values-airflow.yaml", "platform/kyuubi/manifests.yaml", "dbt/profiles.yml",
-                     "README.md"}
+    # Airflow's connection URI and the platform's own SQL Jobs (SERVER share, no tenant) address it; dbt and the
+    # tenants run on interactive, whose move breaks dbt's host/port keys and the tenants' JDBC URLs in out/README.md.
+    assert paths == {"platform/airflow/values-airflow.yaml", "platform/kyuubi/manifests.yaml"}
+    moved = _replace(artifacts, "platform/kyuubi/values-kyuubi-interactive.yaml", "port: 10009", "port: 10010")
+    assert {"dbt/profiles.yml", "README.md"} <= {p.path for p in check(platform, moved)}
 
 
 def test_an_unknown_bucket_is_reported(platform: Platform, artifacts: list[Artifact]) -> None:

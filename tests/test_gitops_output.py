@@ -451,3 +451,11 @@ def test_airflow_connections_point_at_the_resolved_services() -> None:
         "AIRFLOW_CONN_KYUUBI_BATCH": "hiveserver2://airflow@kyuubi-batch-thrift-binary.konoha-compute.svc.cluster.local:10009/default",
         "AIRFLOW_CONN_TRINO_ICEBERG": "trino://airflow@trino.konoha-access.svc.cluster.local:8080/iceberg",
     }
+
+
+def test_airflow_runs_the_operator_built_image_with_the_connection_providers() -> None:
+    """hiveserver2:// and trino:// need provider packages the stock image lacks: every Airflow pod runs the spec's
+    image, the KubernetesExecutor's task pods too (images.pod_template does not fall back to images.airflow)."""
+    values = yaml.safe_load((OUT / "platform" / "airflow" / "values-airflow.yaml").read_text())
+    image = {"repository": "registry.acme.internal/data-platform/airflow", "tag": "3.2.0-hive-trino-1"}
+    assert values["images"] == {"airflow": image, "pod_template": image}

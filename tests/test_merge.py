@@ -157,13 +157,14 @@ def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platfor
     maps = {d["metadata"]["name"]: d for d in docs
             if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("cdc-merge-")}
     assert sorted(jobs) == sorted(maps) == ["cdc-merge-billing", "cdc-merge-shop"]
-    batch = next(k for k in platform.kyuubi if k.name == "batch")  # the tenant writing 'raw' uses it
+    # the tenant writing 'raw' (ingestion) uses it
+    server = next(k for k in platform.kyuubi if k.name == "interactive")
     for source in platform.sources:
         job = jobs[f"cdc-merge-{source.name}"]
-        assert source.merge_server == "batch"
+        assert source.merge_server == "interactive"
         assert job["spec"]["schedule"] == SCHEDULE and job["spec"]["concurrencyPolicy"] == "Forbid"
         container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-        assert f"jdbc:kyuubi://{batch.service.host}:{batch.service.port}/" in container["command"]
+        assert f"jdbc:kyuubi://{server.service.host}:{server.service.port}/" in container["command"]
         assert maps[f"cdc-merge-{source.name}"]["data"]["merge.sql"] == script(platform, source)
 
 

@@ -38,8 +38,8 @@ def test_dbt_targets_point_at_their_kyuubi_servers_service() -> None:
     p = reference()
     servers = {k.name: k for k in p.kyuubi}
     assert [(t.name, t.host, t.port, t.schema) for t in p.dbt] == [
-        ("analytics", servers["batch"].service.host, 10009, "marts")]
-    assert servers["batch"].service.host == "kyuubi-batch-thrift-binary.konoha-compute.svc.cluster.local"
+        ("analytics", servers["interactive"].service.host, 10009, "marts")]
+    assert servers["interactive"].service.host == "kyuubi-interactive-thrift-binary.konoha-compute.svc.cluster.local"
 
 
 def test_cdc_names_follow_upstream_rules() -> None:

@@ -78,7 +78,7 @@ def test_the_template_renders_every_vault_key_as_a_property_line(files: dict[str
 
 def test_dbt_targets_use_the_profile_of_the_tenant_writing_their_schema(tmp_path: Path, files: dict[str, str]) -> None:
     profiles = yaml.safe_load(files["dbt/profiles.yml"])
-    output = profiles["analytics"]["outputs"]["batch"]
+    output = profiles["analytics"]["outputs"]["interactive"]
     assert output["schema"] == "marts"
     assert output["server_side_parameters"] == {"kyuubi.session.conf.profile": "analytics"}  # analytics writes marts
 

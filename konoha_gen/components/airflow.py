@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import MappingProxyType
 
 from konoha_gen.components.base import (
     ComponentDef,
@@ -32,6 +33,21 @@ HOOKS = tuple(HookSetting(path, False, True, _FLUX_DOCS)
                            "createUserJob.useHelmHooks", "createUserJob.applyCustomEnv"))
 
 
+#: The provider package each connection scheme needs (Airflow's connection types: apache-airflow-providers-apache-hive
+#: registers hiveserver2 (HiveServer2Hook), apache-airflow-providers-trino registers trino (TrinoHook)). The stock
+#: apache/airflow image installs neither (the Dockerfile's AIRFLOW_EXTRAS default), and _PIP_ADDITIONAL_REQUIREMENTS
+#: (pip install at every container start) is a development/test feature the docker-stack docs say never to use in
+#: production, so the operator builds an image with them: orchestration.airflow.image.
+PROVIDERS = MappingProxyType({"kyuubi": "apache-airflow-providers-apache-hive",
+                              "trino": "apache-airflow-providers-trino"})
+
+
+def providers_needed(spec: PlatformSpec) -> list[str]:
+    """The provider packages the spec's connections need, in order."""
+    connections = spec.orchestration.airflow.connections
+    return sorted({PROVIDERS["kyuubi" if conn.kyuubi is not None else "trino"] for conn in connections})
+
+
 def values(p: Platform, c: Component) -> Values:
     a = p.spec.orchestration.airflow
     values: Values = {
@@ -49,6 +65,12 @@ def values(p: Platform, c: Component) -> Values:
     for hook in HOOKS:
         job, key = hook.path.split(".")
         values[job][key] = hook.value
+    if a.image is not None:
+        # The chart's airflow_image helper reads images.airflow (scheduler, API server, migrations); task pods of the
+        # KubernetesExecutor read images.pod_template, which falls back to defaultAirflowRepository/Tag, not to
+        # images.airflow (apache/airflow chart/templates/_helpers.yaml pod_template_image): both are set.
+        image = {"repository": a.image.repository, "tag": a.image.tag}
+        values["images"] = {"airflow": dict(image), "pod_template": dict(image)}
     env = _connections(p)
     if env:
         values["env"] = env

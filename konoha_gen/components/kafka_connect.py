@@ -30,6 +30,32 @@ CONVERTERS = MappingProxyType({"key.converter": JSON_CONVERTER, "key.converter.s
                                "value.converter": JSON_CONVERTER, "value.converter.schemas.enable": "true"})
 HEARTBEAT_MS = "10000"
 
+#: time.precision.mode=connect makes Debezium emit Kafka Connect's own logical types (Date, Time, Timestamp), the
+#: only temporal types the Iceberg sink maps (apache/iceberg kafka-connect SchemaUtils.SchemaGenerator.toIcebergType:
+#: Date -> date, Time -> time, Timestamp -> timestamptz; anything else by its schema type: long, int, string).
+#: The default, adaptive, emits io.debezium.time.MicroTimestamp/Timestamp/Date... (int64/int32 with Debezium names),
+#: which land as long/int. connect truncates to milliseconds (Connect's types are java.util.Date).
+TIME_PRECISION_MODE = "connect"
+#: Per engine, the source column types whose values arrive temporal, and the Iceberg type the sink creates for each
+#: under time.precision.mode=connect (debezium 3.6.1 JdbcValueConverters.schemaBuilder and the connector docs'
+#: "temporal types" tables): zoned types are io.debezium.time.ZonedTimestamp/ZonedTime strings in every mode
+#: (postgres TIMESTAMPTZ/TIMETZ; MySQL TIMESTAMP, which the binlog connector converts to UTC), MySQL YEAR an int32.
+DELIVERED_TYPES: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType({
+    "postgres": MappingProxyType({"date": "date", "time": "time", "timestamp": "timestamptz",
+                                  "timestamptz": "string", "timetz": "string"}),
+    "mysql": MappingProxyType({"date": "date", "time": "time", "datetime": "timestamptz", "timestamp": "string",
+                               "year": "int"}),
+})
+#: Iceberg's time transforms and the Iceberg types each accepts (Iceberg spec "Partition Transforms": year/month/day
+#: on date and timestamp(tz), hour on timestamp(tz) only). The sink parses a partition-by entry with TRANSFORM below
+#: (SchemaUtils.createPartitionSpec: year(s), month(s), day(s), hour(s), bucket, truncate, else
+#: UnsupportedOperationException; no parentheses: identity); only the plural names, which Spark's PARTITIONED BY
+#: also takes (the upsert MERGE's CTAS reuses the entries), are accepted.
+TIME_TRANSFORMS = MappingProxyType({"years": ("date", "timestamptz"), "months": ("date", "timestamptz"),
+                                    "days": ("date", "timestamptz"), "hours": ("timestamptz",)})
+OTHER_TRANSFORMS = ("bucket", "truncate")
+TRANSFORM = re.compile(r"(\w+)\((.+)\)")
+
 
 @dataclass(frozen=True)
 class Connector:
@@ -81,6 +107,9 @@ def _debezium(kafka: KafkaWiring, source: CdcSource) -> Connector:
         "table.include.list": include_list([t.table for t in source.tables]),
         "snapshot.mode": source.snapshot,
         "heartbeat.interval.ms": HEARTBEAT_MS,
+        # Temporal columns as Connect's Date/Time/Timestamp, so the sink creates date/time/timestamptz columns that
+        # time partition transforms accept (see TIME_PRECISION_MODE).
+        "time.precision.mode": TIME_PRECISION_MODE,
         # The Iceberg sink cannot store a null-valued record; the delete event itself carries the row.
         "tombstones.on.delete": "false",
     }

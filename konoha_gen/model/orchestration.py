@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import GitUrl, Identifier, Name, SpecModel, Switchable, VaultRef, vault_ref
+from konoha_gen.model.common import (
+    GitUrl,
+    Identifier,
+    Name,
+    SpecModel,
+    Switchable,
+    VaultRef,
+    pattern_rule,
+    vault_ref,
+)
+from konoha_gen.model.streaming import ImageRef
+
+ImageTag = Annotated[str, pattern_rule("image_tag", r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
+                                       "a Docker tag: letters, digits, _ . -, at most 128 characters, e.g. 3.2.0-1")]
 
 
 class GitSource(SpecModel):
@@ -43,11 +56,23 @@ class AirflowConnection(SpecModel):
         return self
 
 
+class AirflowImage(SpecModel):
+    repository: ImageRef = Field(description="repository of an image built FROM apache/airflow (the catalogue's "
+                                             "Airflow version) with the provider packages the connections need")
+    tag: ImageTag = Field(description="its tag; the chart's task pod template takes a tag, not a digest, so pin a "
+                                      "tag you never move")
+
+
 class Airflow(Switchable):
     executor: Literal["KubernetesExecutor", "CeleryExecutor", "LocalExecutor", "CeleryKubernetesExecutor"] = Field(
         "KubernetesExecutor", description="Airflow executor (default KubernetesExecutor)")
     dags: Dags | None = Field(None, description="where DAGs come from (git-sync)")
     connections: list[AirflowConnection] = Field(default_factory=list, description="connections to platform services")
+    image: AirflowImage | None = Field(
+        None, description="the Airflow image every Airflow pod and task runs (images.airflow and "
+                          "images.pod_template); required with connections: hiveserver2:// (kyuubi) needs "
+                          "apache-airflow-providers-apache-hive and trino:// apache-airflow-providers-trino, which the "
+                          "stock image lacks")
     webserver_secret_key: VaultRef = Field(vault_ref("vault:airflow/webserver#secret-key"),
                                            description="Flask secret key (default vault:airflow/webserver#secret-key)")
 

@@ -80,8 +80,17 @@ class Target(SpecModel):
                                            "default true")
     keys: dict[TableName, list[str]] = Field(default_factory=dict, description="id columns per table (default: the "
                                                                                "table's primary key)")
-    partition_by: dict[TableName, list[str]] = Field(default_factory=dict, description="Iceberg partition "
-                                                                                       "transforms per table")
+    partition_by: dict[TableName, list[str]] = Field(
+        default_factory=dict,
+        description="Iceberg partition transforms per table: a column (identity), years(col), months(col), days(col), "
+                    "hours(col), bucket/truncate; a time transform needs its column's type in columns")
+    columns: dict[TableName, dict[str, str]] = Field(
+        default_factory=dict,
+        description="source column types per table, in the source database's names (postgres: date, time, timestamp, "
+                    "timestamptz, timetz; mysql: date, time, datetime, timestamp, year): required for every column a "
+                    "time transform in partitionBy names. Debezium (time.precision.mode=connect) delivers date and "
+                    "timestamp/datetime as Iceberg date and timestamptz; timestamptz, timetz and MySQL timestamp "
+                    "arrive as strings, which no time transform accepts")
 
 
 class Source(SpecModel):
