@@ -69,6 +69,7 @@ def test_removing_the_last_source_removes_exactly_its_files(project: tuple[Path,
     spec, out = project
     (out / "notes.txt").write_text("mine\n")
     (out / "sql" / "handwritten.sql").write_text("select 1;\n")
+    (out / ".konoha-keep").write_text("# hand-made files that belong here\nnotes.txt\nsql/hand*.sql\n")
     kept = (out / "sql" / "shop.prepare.sql").stat()
     spec.write_text(edit_spec(spec.read_text(), _drop_last_source))
 
