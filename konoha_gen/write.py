@@ -25,14 +25,11 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import fcntl
 import fnmatch
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,7 +37,8 @@ from pathlib import Path, PurePosixPath
 
 from konoha_gen import __version__
 from konoha_gen.artifact import LOCK_NAME, Artifact
-from konoha_gen.errors import Busy, EnvironmentFailure, UnsafeOutput
+from konoha_gen.errors import Busy, UnsafeOutput
+from konoha_gen.fsops import environment, link_tree, prune_empty_dirs, recover, remove, staging_of, swap
 
 #: Glob patterns (one a line, `#` comments) of hand-made files under out/ that `check` accepts; never generated.
 KEEP_NAME = ".konoha-keep"
@@ -226,39 +224,8 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _staging(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}.konoha-staging"
-
-
-def _backup(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}.konoha-previous"
-
-
 def lock_file(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.konoha-lock"
-
-
-_MEANING = {
-    errno.EACCES: "permission denied: the user running konoha-gen may not write there",
-    errno.EPERM: "operation not permitted: the user running konoha-gen may not change it",
-    errno.EROFS: "the file system is mounted read-only",
-    errno.ENOSPC: "the file system is full",
-    errno.EDQUOT: "the disk quota is exhausted",
-    errno.EMLINK: "too many links",
-    errno.EMFILE: "too many open files",
-}
-
-
-@contextlib.contextmanager
-def environment(action: str, path: Path) -> Iterator[None]:
-    """Report an OSError as the file system refusing `action` on a path (EnvironmentFailure, exit 4)."""
-    try:
-        yield
-    except OSError as error:
-        code = error.errno or 0
-        raise EnvironmentFailure(action, str(error.filename or path), errno.errorcode.get(code, f"errno {code}"),
-                                 error.strerror or str(error),
-                                 _MEANING.get(code, "the operating system refused it")) from error
 
 
 @dataclass
@@ -280,8 +247,8 @@ def locked(out_dir: Path, *, wait: float = 60.0,
     try:
         with environment("lock", path):
             _acquire(fd, path, wait, on_wait)
-        with environment("remove the leftover of an interrupted build", _staging(real)):
-            cleaned = _recover(real)
+        with environment("remove the leftover of an interrupted build", staging_of(real)):
+            cleaned = recover(real)
         yield Session(real, cleaned)
     finally:
         os.close(fd)  # releases the lock; the file stays (deleting it would race with a waiting build)
@@ -309,26 +276,26 @@ def apply(out_dir: Path, result: Plan) -> None:
     if not result.changed:
         return
     out_dir = resolve_out(out_dir)
-    staging = _staging(out_dir)
+    staging = staging_of(out_dir)
     try:
         with environment("stage the new tree in", staging):
             if out_dir.exists():
-                _link_tree(out_dir, staging)
+                link_tree(out_dir, staging)
             else:
                 staging.mkdir(parents=True)
             for path in result.delete:
                 (staging / path).unlink(missing_ok=True)
-                _prune_empty_dirs(staging, Path(path).parent)
+                prune_empty_dirs(staging, Path(path).parent)
             for path in result.create + result.update + result.mode:
                 target = staging / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.unlink(missing_ok=True)  # never write through a hard link into the old tree
                 _write_file(target, result.contents[path])
         with environment("swap the new tree into", out_dir):
-            _swap(staging, out_dir)
+            swap(staging, out_dir)
     except BaseException:
         with contextlib.suppress(OSError):
-            _remove(staging)  # out/ is as it was (or, after the exchange, the new tree); leave nothing beside it
+            remove(staging)  # out/ is as it was (or, after the exchange, the new tree); leave nothing beside it
         raise
 
 
@@ -345,94 +312,3 @@ def _write_file(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _remove(path: Path) -> None:
-    """Remove a leftover folder, or the link that stands in its place (never what the link points at)."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-
-
-def _link_tree(source: Path, destination: Path) -> None:
-    """Mirror `source` into `destination` with hard links (no data copied)."""
-    destination.mkdir(parents=True)
-    shutil.copystat(source, destination)
-    for root, dirs, files in os.walk(source):
-        relative = Path(root).relative_to(source)
-        for name in dirs:
-            src = Path(root) / name
-            if src.is_symlink():
-                os.symlink(os.readlink(src), destination / relative / name)
-            else:
-                (destination / relative / name).mkdir()
-        for name in files:
-            src = Path(root) / name
-            dst = destination / relative / name
-            if src.is_symlink():
-                os.symlink(os.readlink(src), dst)
-                continue
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copy2(src, dst)
-
-
-def _prune_empty_dirs(root: Path, relative: Path) -> None:
-    while relative != Path("."):
-        directory = root / relative
-        try:
-            directory.rmdir()  # only succeeds when empty
-        except OSError:
-            return
-        relative = relative.parent
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2); False when unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        os.rename(staging, out_dir)
-        return
-    if _exchange(staging, out_dir):
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the old tree; what stays is removed by the next build
-        return
-    backup = _backup(out_dir)
-    os.rename(out_dir, backup)  # a kill here is repaired by _recover on the next run
-    os.rename(staging, out_dir)
-    shutil.rmtree(backup, ignore_errors=True)
-
-
-def _recover(out_dir: Path) -> list[str]:
-    """Finish a swap that the non-atomic fallback left half-done and remove a leftover staging folder (or the
-    staging symbolic link an older konoha-gen could leave); the names of what was removed."""
-    cleaned = []
-    backup = _backup(out_dir)
-    if backup.exists() or backup.is_symlink():
-        if out_dir.exists():
-            _remove(backup)
-            cleaned.append(backup.name)
-        else:
-            os.rename(backup, out_dir)
-    staging = _staging(out_dir)
-    if staging.exists() or staging.is_symlink():
-        _remove(staging)
-        cleaned.append(staging.name)
-    return cleaned
