@@ -2,7 +2,9 @@
 
 The only module that exits; reporters (konoha_gen.report) print. Every command
 runs under one error handler. Exit codes: 0 ok, 1 drift found by `check`, 2
-invalid input or output, 3 internal error.
+invalid input or output (or an out/ the writer refuses to go through), 3
+internal error, 4 the file system refused (permissions, read-only, full disk),
+5 another build of the same out/ held its lock for longer than --wait.
 """
 
 from __future__ import annotations
@@ -108,15 +110,17 @@ def main() -> None:
 @out_option
 @click.option("--fail-on-change", is_flag=True,
               help="Exit 1 when the build changed any file (for pre-commit: the commit held a stale out/).")
+@click.option("--wait", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for another build of the same --out to finish (exit 5 after; 0: do not wait).")
 @check_options
 @common_options
-def build(spec: Path, out_dir: Path, fail_on_change: bool, schema_dir: Path | None, charts_dir: Path | None,
-          report: Reporter) -> ExitCode:
+def build(spec: Path, out_dir: Path, fail_on_change: bool, wait: float, schema_dir: Path | None,
+          charts_dir: Path | None, report: Reporter) -> ExitCode:
     """Validate SPEC and write the generated tree into --out (only changed files)."""
     from konoha_gen.check import CheckOptions
     from konoha_gen.pipeline import build as run_build
 
-    result = run_build(spec, out_dir, CheckOptions(schema_dir, charts_dir))
+    result = run_build(spec, out_dir, CheckOptions(schema_dir, charts_dir), wait=wait, on_wait=report.report_waiting)
     report.report_build(result, out_dir)
     if fail_on_change and result.changed:
         report.report_stale_build(out_dir)
@@ -130,7 +134,8 @@ def build(spec: Path, out_dir: Path, fail_on_change: bool, schema_dir: Path | No
 @check_options
 @common_options
 def check(spec: Path, out_dir: Path, schema_dir: Path | None, charts_dir: Path | None, report: Reporter) -> ExitCode:
-    """Exit 1 if --out differs from what SPEC compiles to (stale, edited, missing or extra files). Writes nothing."""
+    """Exit 1 if --out differs from what SPEC compiles to (stale, edited, missing, extra, foreign files or a changed
+    executable bit). Writes nothing."""
     from konoha_gen.check import CheckOptions
     from konoha_gen.pipeline import drift
 
@@ -144,7 +149,7 @@ def drift_of(result: Plan) -> Drift:
     edited = set(result.edited)
     return [*(("edited", p) for p in result.edited), *(("stale", p) for p in result.update if p not in edited),
             *(("missing", p) for p in result.create), *(("extra", p) for p in result.delete if p not in edited),
-            *(("foreign", p) for p in result.conflicts)]
+            *(("mode", p) for p in result.mode), *(("foreign", p) for p in sorted(result.conflicts + result.foreign))]
 
 
 @main.command()

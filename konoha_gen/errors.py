@@ -21,6 +21,8 @@ class ExitCode(IntEnum):
     DRIFT = 1  # `check` found out/ differing from what the spec compiles to
     INVALID = 2  # bad spec or output that fails validation
     INTERNAL = 3  # a bug in konoha-gen
+    ENVIRONMENT = 4  # the file system refused: permissions, read-only, full disk (not a bug, not the spec)
+    BUSY = 5  # another build of the same out/ held the lock longer than --wait
 
 
 class KonohaFailure(Exception):
@@ -116,3 +118,54 @@ class OutputError(KonohaFailure):
 
     def to_json(self) -> dict[str, object]:
         return {"errors": [p.to_json() for p in self.problems]}
+
+
+@dataclass
+class UnsafeOutput(KonohaFailure):
+    """out/ holds something the writer refuses to go through (a lock path outside out/, a symbolic link on
+    a generated path); nothing was written (exit code 2)."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def lines(self) -> list[str]:
+        return [f"konoha-gen: {self.message}; nothing was written"]
+
+
+@dataclass
+class EnvironmentFailure(KonohaFailure):
+    """The file system refused an operation (exit code 4); out/ is left as it was, staging is cleaned up."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.ENVIRONMENT
+    action: str  # what konoha-gen was doing, e.g. "write"
+    path: str
+    errno_name: str
+    reason: str  # strerror
+    meaning: str  # what it usually means for the user
+
+    def __str__(self) -> str:
+        return f"cannot {self.action} {self.path}: {self.reason} ({self.errno_name}: {self.meaning})"
+
+    def lines(self) -> list[str]:
+        return [f"konoha-gen: {self}; out/ was left as it was"]
+
+    def to_json(self) -> dict[str, object]:
+        return {"errors": [{"message": str(self), "path": self.path, "errno": self.errno_name}]}
+
+
+@dataclass
+class Busy(KonohaFailure):
+    """Another build of the same out/ held its lock for longer than the build was willing to wait (exit code 5)."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.BUSY
+    lock_file: str
+    waited: float
+
+    def __str__(self) -> str:
+        return (f"another konoha-gen build of this out/ holds {self.lock_file} (waited {self.waited:g}s; "
+                f"raise --wait, or retry when it has finished)")
+
+    def lines(self) -> list[str]:
+        return [f"konoha-gen: {self}; nothing was written"]

@@ -6,6 +6,7 @@ never print.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from konoha_gen.load import load_spec
 from konoha_gen.resolve import resolve
 from konoha_gen.resolved import Platform
 from konoha_gen.validate import validate
-from konoha_gen.write import Plan, apply, plan, with_lock
+from konoha_gen.write import Plan, apply, locked, plan, with_lock
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,16 @@ def compile_spec(spec: Path, options: CheckOptions | None = None) -> Compiled:
     return Compiled(platform, artifacts, with_lock(artifacts, platform.spec_file, platform.spec_sha256))
 
 
-def build(spec: Path, out_dir: Path, options: CheckOptions | None = None) -> Plan:
+def build(spec: Path, out_dir: Path, options: CheckOptions | None = None, *, wait: float = 60.0,
+          on_wait: Callable[[Path], None] | None = None) -> Plan:
+    """Compile, then plan and write under out/'s exclusive lock (waiting up to `wait` seconds for it)."""
     compiled = compile_spec(spec, options)
-    result = plan(out_dir, compiled.contents)
-    if result.conflicts:
-        raise OutputError([_conflict(path) for path in result.conflicts])
-    apply(out_dir, result)
+    with locked(out_dir, wait=wait, on_wait=on_wait) as session:
+        result = plan(session.out_dir, compiled.contents)
+        result.cleaned = session.cleaned
+        if result.conflicts:
+            raise OutputError([_conflict(path) for path in result.conflicts])
+        apply(session.out_dir, result)
     return result
 
 

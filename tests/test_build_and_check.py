@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from konoha_gen import write
+from konoha_gen import fsops, write
 from konoha_gen.cli import main
 from tests.conftest import ROOT, SPEC
 from tests.helpers import contents, edit_spec, tree
@@ -69,6 +69,7 @@ def test_removing_the_last_source_removes_exactly_its_files(project: tuple[Path,
     spec, out = project
     (out / "notes.txt").write_text("mine\n")
     (out / "sql" / "handwritten.sql").write_text("select 1;\n")
+    (out / ".konoha-keep").write_text("# hand-made files that belong here\nnotes.txt\nsql/hand*.sql\n")
     kept = (out / "sql" / "shop.prepare.sql").stat()
     spec.write_text(edit_spec(spec.read_text(), _drop_last_source))
 
@@ -155,7 +156,7 @@ def test_a_build_killed_before_the_swap_leaves_the_old_tree(project: tuple[Path,
     def killed(staging: Path, out_dir: Path) -> None:
         raise Killed
 
-    monkeypatch.setattr(write, "_swap", killed)
+    monkeypatch.setattr(write, "swap", killed)
     with pytest.raises(Killed):
         CliRunner().invoke(main, ["build", str(spec), "--out", str(out)], catch_exceptions=False)
     assert contents(out) == before
@@ -171,7 +172,7 @@ def test_the_swap_is_one_atomic_exchange(tmp_path: Path) -> None:
     new.mkdir()
     (old / "f").write_text("old")
     (new / "f").write_text("new")
-    assert write._exchange(new, old)
+    assert fsops.exchange(new, old)
     assert (old / "f").read_text() == "new"
     assert (new / "f").read_text() == "old"
 
