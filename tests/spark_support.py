@@ -18,6 +18,9 @@ import struct
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "spark"
@@ -97,13 +100,19 @@ def _jars(package: str) -> Path | None:
     return Path(spec.origin).parent / "jars"
 
 
+def jackson_jars(deps: Path | None = None) -> list[Path]:
+    """The Jackson 2 jars of snowpark-connect-deps-2 that Iceberg needs (none when it is not installed)."""
+    deps = deps or _jars("snowpark_connect_deps_2")
+    return [jar for prefix in JACKSON for jar in sorted(deps.glob(f"{prefix}-2.*.jar"))] if deps else []
+
+
 def spark_jars() -> tuple[list[Path], str | None]:
     """The Iceberg runtime and the relocated Jackson (built on first use), or why they are missing."""
     iceberg, deps = _jars("snowpark_connect_deps_iceberg"), _jars("snowpark_connect_deps_2")
     if iceberg is None or deps is None:
         return [], "snowpark-connect-deps-iceberg / snowpark-connect-deps-2 are not installed (make build)"
     runtime = sorted(iceberg.glob(f"{RUNTIME}*.jar"))
-    jackson = [jar for prefix in JACKSON for jar in sorted(deps.glob(f"{prefix}-2.*.jar"))]
+    jackson = jackson_jars(deps)
     if not runtime or len(jackson) != len(JACKSON):
         return [], f"no {RUNTIME}*.jar in {iceberg} or no {', '.join(JACKSON)} in {deps}"
     digest = hashlib.sha256(Path(__file__).read_bytes())
@@ -114,6 +123,13 @@ def spark_jars() -> tuple[list[Path], str | None]:
         CACHE.mkdir(parents=True, exist_ok=True)
         relocate_jar(jackson, relocated)
     return [runtime[-1], relocated], None
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A missing prerequisite: a failure under CI=true, a skip elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must provide it", pytrace=False)
+    pytest.skip(reason)
 
 
 def java_problem() -> str | None:

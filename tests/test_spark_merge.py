@@ -9,7 +9,6 @@ Under CI=true a missing prerequisite (Java, pyspark, the jar packages) fails the
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,19 +21,13 @@ import pytest
 from konoha_gen.catalog import SPARK_VERSION
 from konoha_gen.components.kyuubi_sql import scripts, upserting
 from konoha_gen.resolved import CdcTable, Platform
-from tests.spark_support import java_problem, spark_jars
+from tests.spark_support import java_problem, spark_jars, unavailable
 
 try:
     import pyspark
     from pyspark.sql import SparkSession
 except ImportError:  # pragma: no cover - the dev dependencies install it
     pyspark = None  # type: ignore[assignment]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must provide it", pytrace=False)
-    pytest.skip(reason)
 
 
 #: The change log columns the connector and sink produce for the reference spec's tables (before `_cdc`), and
@@ -57,14 +50,14 @@ def _cdc(key: str) -> str:
 def spark(tmp_path_factory: pytest.TempPathFactory, platform: Platform) -> Iterator[Any]:
     """One local session for the module, with an Iceberg catalog named like the spec's."""
     if pyspark is None:
-        _unavailable(f"pyspark {SPARK_VERSION} is not installed (make build)")
+        unavailable(f"pyspark {SPARK_VERSION} is not installed (make build)")
     assert pyspark is not None
     if pyspark.__version__ != SPARK_VERSION:
-        _unavailable(f"pyspark {pyspark.__version__} is installed, the spec's Spark is {SPARK_VERSION}")
+        unavailable(f"pyspark {pyspark.__version__} is installed, the spec's Spark is {SPARK_VERSION}")
     jars, missing = spark_jars()
     for problem in (java_problem(), missing):
         if problem:
-            _unavailable(problem)
+            unavailable(problem)
     lake = platform.lakehouse
     assert lake is not None
     root = tmp_path_factory.mktemp("spark")
