@@ -67,7 +67,10 @@ def spark(tmp_path_factory: pytest.TempPathFactory, platform: Platform) -> Itera
                .config("spark.sql.shuffle.partitions", "1").config("spark.default.parallelism", "1")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.warehouse.dir", str(root / "spark-warehouse"))
-               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root}")
+               # a short-lived JVM on tiny data: C1 only, no adaptive planning, no whole-stage code generation
+               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root} -XX:TieredStopAtLevel=1")
+               .config("spark.sql.adaptive.enabled", "false").config("spark.sql.codegen.wholeStage", "false")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
                .config(f"spark.sql.catalog.{lake.catalog}", "org.apache.iceberg.spark.SparkCatalog")
                .config(f"spark.sql.catalog.{lake.catalog}.type", "hadoop")
