@@ -47,7 +47,7 @@ def _cdc(key: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory, platform: Platform) -> Iterator[Any]:
+def spark(tmp_path_factory: pytest.TempPathFactory, platform: Platform) -> Iterator[SparkSession]:
     """One local session for the module, with an Iceberg catalog named like the spec's."""
     if pyspark is None:
         unavailable(f"pyspark {SPARK_VERSION} is not installed (make build)")
@@ -86,7 +86,7 @@ def _statements(text: str) -> list[str]:
 
 
 @pytest.fixture()
-def lake(spark: Any, platform: Platform) -> Any:
+def lake(spark: SparkSession, platform: Platform) -> SparkSession:
     """The namespaces Job's SQL run, and no table left by an earlier test."""
     lake = platform.lakehouse
     assert lake is not None
@@ -107,13 +107,13 @@ def _name(platform: Platform, table: str, kind: str = "sink") -> str:
     return f"{platform.lakehouse.catalog}.{found.sink_table if kind == 'sink' else found.current_table}"  # type: ignore[union-attr]
 
 
-def _create_log(spark: Any, platform: Platform, table: str) -> None:
+def _create_log(spark: SparkSession, platform: Platform, table: str) -> None:
     """What the sink auto-creates on the table's first record."""
     columns, key = COLUMNS[table]
     spark.sql(f"CREATE TABLE {_name(platform, table)} ({columns}, {_cdc(key)}) USING iceberg")
 
 
-def _append(spark: Any, platform: Platform, table: str, events: list[tuple[Any, ...]]) -> None:
+def _append(spark: SparkSession, platform: Platform, table: str, events: list[tuple[Any, ...]]) -> None:
     """Events (the row's values in the log's column order without `_cdc`, then op and offset); the key is the
     first column, as in the reference tables. The sink adds new columns after `_cdc`."""
     log = spark.table(_name(platform, table))
@@ -122,7 +122,7 @@ def _append(spark: Any, platform: Platform, table: str, events: list[tuple[Any, 
     spark.createDataFrame(rows, log.schema).writeTo(_name(platform, table)).append()
 
 
-def _run(spark: Any, text: str) -> str | None:
+def _run(spark: SparkSession, text: str) -> str | None:
     """One file as beeline runs it: its statements in order until one fails (the failure's first line)."""
     for statement in _statements(text):
         try:
@@ -132,20 +132,20 @@ def _run(spark: Any, text: str) -> str | None:
     return None
 
 
-def run_cron_job(spark: Any, platform: Platform) -> dict[str, str]:
+def run_cron_job(spark: SparkSession, platform: Platform) -> dict[str, str]:
     """Every upserting source's files as the CronJob runs them, a failure ending only its file. The failures."""
     failed = {f"{source.name}/{name}": _run(spark, text) for source in upserting(platform)
               for name, text in sorted(scripts(platform, source).items())}
     return {name: problem for name, problem in failed.items() if problem is not None}
 
 
-def run_table(spark: Any, platform: Platform, table: str) -> None:
+def run_table(spark: SparkSession, platform: Platform, table: str) -> None:
     """The file of one table (the CronJob runs the others separately)."""
     source = next(s for s in platform.sources if any(t.table == table for t in s.tables))
     assert _run(spark, scripts(platform, source)[f"{table}.sql"]) is None
 
 
-def _state(spark: Any, platform: Platform, table: str, *columns: str) -> dict[Any, tuple[Any, ...]]:
+def _state(spark: SparkSession, platform: Platform, table: str, *columns: str) -> dict[Any, tuple[Any, ...]]:
     rows = spark.sql(f"SELECT {', '.join(columns)}, _cdc.offset FROM {_name(platform, table, 'current')}").collect()
     assert len(rows) == len({r[0] for r in rows}), "one row per key"
     return {r[0]: tuple(r[1:]) for r in rows}
@@ -155,19 +155,19 @@ def _order(order_id: int, status: str, op: str, offset: int, day: int = 1) -> tu
     return order_id, 100 + order_id, status, Decimal("9.50") * order_id, datetime(2026, 11, day, 8), op, offset
 
 
-def _with_logs(spark: Any, platform: Platform, *tables: str) -> None:
+def _with_logs(spark: SparkSession, platform: Platform, *tables: str) -> None:
     for table in tables:
         _create_log(spark, platform, table)
 
 
-def test_namespaces_sql_creates_the_lakehouse_namespaces(lake: Any, platform: Platform) -> None:
+def test_namespaces_sql_creates_the_lakehouse_namespaces(lake: SparkSession, platform: Platform) -> None:
     assert platform.lakehouse is not None
     found = {row.namespace for row in lake.sql(f"SHOW NAMESPACES IN {platform.lakehouse.catalog}").collect()}
     assert found >= {"raw", "staging", "marts"}
 
 
 def test_latest_event_per_key_wins_across_out_of_order_updates_deletes_and_redelivery(
-        lake: Any, platform: Platform) -> None:
+        lake: SparkSession, platform: Platform) -> None:
     _with_logs(lake, platform, "public.orders")
     batch = [_order(1, "new", "I", 1), _order(2, "new", "I", 2), _order(1, "paid", "U", 3),
              _order(2, "new", "D", 4), _order(3, "new", "I", 5), _order(1, "paid", "U", 3)]  # offset 3 twice
@@ -187,7 +187,7 @@ def test_latest_event_per_key_wins_across_out_of_order_updates_deletes_and_redel
     assert _state(lake, platform, "public.orders", "order_id", "status") == {2: ("again", 7), 3: ("paid", 9)}
 
 
-def test_an_empty_source_table_does_not_block_the_other_tables(lake: Any, platform: Platform) -> None:
+def test_an_empty_source_table_does_not_block_the_other_tables(lake: SparkSession, platform: Platform) -> None:
     # public.products has no record yet, so the sink has not created its change log
     _with_logs(lake, platform, "public.customers", "public.orders", "billing.invoices")
     _append(lake, platform, "public.customers", [(1, "Ann", "Lee", "ann@x", "I", 1)])
@@ -208,7 +208,7 @@ def test_an_empty_source_table_does_not_block_the_other_tables(lake: Any, platfo
     assert _state(lake, platform, "public.products", "id", "name") == {5: ("pen", 1)}
 
 
-def test_a_column_added_at_the_source_reaches_the_current_state_table(lake: Any, platform: Platform) -> None:
+def test_a_column_added_at_the_source_reaches_the_current_state_table(lake: SparkSession, platform: Platform) -> None:
     _with_logs(lake, platform, "public.customers")
     _append(lake, platform, "public.customers", [(1, "Ann", "Lee", "ann@x", "I", 1), (2, "Bob", "Ray", "b@x", "I", 2)])
     run_table(lake, platform, "public.customers")
@@ -224,11 +224,11 @@ def test_a_column_added_at_the_source_reaches_the_current_state_table(lake: Any,
     run_table(lake, platform, "public.customers")
 
 
-def _properties(spark: Any, table: str) -> dict[str, str]:
+def _properties(spark: SparkSession, table: str) -> dict[str, str]:
     return {row.key: row.value for row in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
 
 
-def test_the_current_state_table_is_partitioned_as_the_spec_says(lake: Any, platform: Platform) -> None:
+def test_the_current_state_table_is_partitioned_as_the_spec_says(lake: SparkSession, platform: Platform) -> None:
     assert _table(platform, "public.orders").partition_by == ("days(created_at)",)
     _with_logs(lake, platform, "public.orders")
     _append(lake, platform, "public.orders", [_order(1, "new", "I", 1, day=1), _order(2, "new", "I", 2, day=3)])
@@ -241,10 +241,12 @@ def test_the_current_state_table_is_partitioned_as_the_spec_says(lake: Any, plat
     assert days == {"2026-11-01", "2026-11-03"}
 
 
-def test_the_catalog_loads_iceberg_with_the_relocated_jackson(lake: Any, platform: Platform) -> None:
+def test_the_catalog_loads_iceberg_with_the_relocated_jackson(lake: SparkSession, platform: Platform) -> None:
     """Table metadata is JSON Iceberg writes with its relocated Jackson: the jar built by spark_support."""
     _with_logs(lake, platform, "public.products")
-    loader = lake.sparkContext._jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    jvm = lake.sparkContext._jvm
+    assert jvm is not None
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
     mapper = loader.loadClass("org.apache.iceberg.shaded.com.fasterxml.jackson.databind.ObjectMapper")
     assert Path(mapper.getProtectionDomain().getCodeSource().getLocation().getPath()).name.startswith(
         "iceberg-shaded-jackson-")
