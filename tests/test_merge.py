@@ -5,6 +5,7 @@ out-of-order rows and replays; plus the CronJob that runs it through Kyuubi."""
 from __future__ import annotations
 
 import random
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 
-from konoha_gen.components.kyuubi_sql import SCHEDULE, merge_statement, script
+from konoha_gen.components.kyuubi_sql import SCHEDULE, SQL_DIR, each_file, merge_statement, scripts
 from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import CdcTable, Platform
@@ -140,14 +141,40 @@ def test_tables_without_keys_match_on_the_debezium_record_key(platform: Platform
     assert connection.execute(f"SELECT id, name FROM iceberg.{customers.current_table}").fetchall() == [(1, "anne")]
 
 
-def test_script_creates_partitioned_current_tables_and_merges_every_table(platform: Platform) -> None:
+def test_each_table_has_its_own_file_creating_evolving_and_merging(platform: Platform) -> None:
     shop = next(s for s in platform.sources if s.name == "shop")
-    text = script(platform, shop)
+    files = scripts(platform, shop)
+    assert sorted(files) == ["public.customers.sql", "public.orders.sql", "public.products.sql"]
+    text = files["public.orders.sql"]
     assert "CREATE TABLE IF NOT EXISTS iceberg.raw.shop_public_orders\n" \
            "USING iceberg\nPARTITIONED BY (days(created_at))\n" \
            "AS SELECT * FROM iceberg.raw.shop_public_orders_changelog WHERE 1 = 0;" in text
-    assert text.count("MERGE INTO ") == len(shop.tables) == 3
+    assert all(f.count("MERGE INTO ") == 1 for f in files.values())
     assert "ON t.order_id = s.order_id" in text
+    # the schema evolution comes before the MERGE, which cannot resolve while the table accepts any schema
+    assert text.index("SET TBLPROPERTIES") < text.index("INSERT INTO") < text.index("UNSET TBLPROPERTIES") \
+        < text.index("MERGE INTO")
+
+
+def test_the_cron_job_runs_every_file_and_fails_at_the_end_if_one_failed(tmp_path: Path) -> None:
+    """The shell of the CronJob, with a beeline that fails on one file: the others still run, the exit is 1."""
+    ran = tmp_path / "ran"
+    fake = tmp_path / "beeline"
+    fake.write_text(f'#!/bin/sh\nfor last; do :; done\necho "$last" >> {ran}\ncase "$last" in *b.sql) exit 2;; esac\n')
+    fake.chmod(0o755)
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    for name in ("a.sql", "b.sql", "c.sql"):
+        (sql / name).write_text("SELECT 1;\n")
+    shell = each_file([str(fake), "-n", "me"])
+    assert shell[:2] == ["/bin/sh", "-c"]
+    done = subprocess.run([*shell[:2], shell[2].replace(SQL_DIR, str(sql))], capture_output=True, text=True)
+    assert done.returncode == 1 and f"failed: {sql}/b.sql" in done.stderr
+    assert ran.read_text().split() == [str(sql / n) for n in ("a.sql", "b.sql", "c.sql")]
+    for name in ("a.sql", "c.sql"):
+        (sql / name).unlink()
+    (sql / "b.sql").rename(sql / "d.sql")
+    assert subprocess.run([*shell[:2], shell[2].replace(SQL_DIR, str(sql))]).returncode == 0
 
 
 def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platform: Platform) -> None:
@@ -164,8 +191,10 @@ def test_a_cron_job_runs_each_upserting_source_through_its_kyuubi_server(platfor
         assert source.merge_server == "interactive"
         assert job["spec"]["schedule"] == SCHEDULE and job["spec"]["concurrencyPolicy"] == "Forbid"
         container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-        assert f"jdbc:kyuubi://{server.service.host}:{server.service.port}/" in container["command"]
-        assert maps[f"cdc-merge-{source.name}"]["data"]["merge.sql"] == script(platform, source)
+        assert container["command"] == each_file(["/opt/kyuubi/bin/beeline", "-u",
+                                                  f"jdbc:kyuubi://{server.service.host}:{server.service.port}/",
+                                                  "-n", f"cdc-merge-{source.name}", "--silent=true"])
+        assert maps[f"cdc-merge-{source.name}"]["data"] == scripts(platform, source)
 
 
 def test_a_job_creates_the_lakehouse_namespaces_and_a_change_makes_a_new_job(platform: Platform,

@@ -24,9 +24,25 @@ Semantics of the MERGE (tests/test_merge.py runs the generated statement in Duck
   the newest offset held) repeats only no-op work.
 The key is `target.keys` for the table, else Debezium's record key (`_cdc.key`, the primary key), compared as
 a struct.
+
+Robustness (tests/test_spark_merge.py runs the generated files on Spark 3.5 with Iceberg):
+- One SQL file per table in the ConfigMap, and the CronJob runs each through its own beeline, going on after a
+  failure and failing at the end. The sink creates a change log only on its table's first record, so the
+  current-state table of an empty source table cannot be created yet: its file fails (until the first row
+  arrives) and the other tables still merge. Spark SQL cannot guard a statement on a table's existence, and
+  beeline stops a file at its first error, hence a file, not a statement, per table.
+- Schema drift: the current-state table's columns are fixed by its CTAS, and the sink adds columns to the change
+  log as the source gains them (at the end, nullable). A MERGE's `UPDATE SET *` / `INSERT *` only assign the
+  target's columns (Spark 3.5 has no MERGE schema evolution), so each run first unions the change log's schema
+  into the target with Iceberg's merge-schema write: a zero-row `INSERT ... SELECT * FROM <log> WHERE 1 = 0`
+  with `spark.sql.iceberg.merge-schema` on, which needs the table property `write.spark.accept-any-schema` for
+  Spark to let a wider query reach Iceberg. The property is unset again before the MERGE: Spark 3.5 does not
+  resolve a MERGE into a table that accepts any schema.
 """
 
 from __future__ import annotations
+
+import shlex
 
 from konoha_gen.catalog import image_tag
 from konoha_gen.kube import Doc, obj
@@ -37,13 +53,16 @@ SQL_DIR = "/opt/konoha/sql"
 SCHEDULE = "*/15 * * * *"
 
 
-def beeline_job(platform: Platform, server: KyuubiServer, name: str, file: str, *, backoff: int) -> Doc:
-    """A Job spec running SQL file `file` of ConfigMap `name` through `server`'s thrift port as user `name`."""
+def beeline(server: KyuubiServer, user: str) -> list[str]:
+    """The beeline command line connecting to `server`'s thrift port as `user` (a file to run is appended)."""
+    return ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", user, "--silent=true"]
+
+
+def beeline_job(platform: Platform, name: str, command: list[str], *, backoff: int) -> Doc:
+    """A Job spec running `command` (beeline, with the SQL files of ConfigMap `name` under SQL_DIR)."""
     image = f"apache/kyuubi:{image_tag('kyuubi', platform.spec.versions)}"  # the chart's own default tag
     container = {
-        "name": "beeline", "image": image,
-        "command": ["/opt/kyuubi/bin/beeline", "-u", f"jdbc:kyuubi://{server.service.address}/", "-n", name,
-                    "--silent=true", "-f", f"{SQL_DIR}/{file}"],
+        "name": "beeline", "image": image, "command": command,
         "volumeMounts": [{"name": "sql", "mountPath": SQL_DIR, "readOnly": True}],
         # beeline is a client JVM (heap: a quarter of the limit); the request is what it uses, the limit its peak
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
@@ -52,6 +71,15 @@ def beeline_job(platform: Platform, server: KyuubiServer, name: str, file: str, 
     return {"backoffLimit": backoff, "activeDeadlineSeconds": 3600, "template": {"spec": {
         "restartPolicy": "Never", "containers": [container],
         "volumes": [{"name": "sql", "configMap": {"name": name}}]}}}
+
+
+def each_file(command: list[str]) -> list[str]:
+    """A shell running `command FILE` for every SQL file under SQL_DIR in name order, going on after a failure;
+    it exits 1 if any failed (naming them)."""
+    line = " ".join(shlex.quote(part) for part in command)
+    return ["/bin/sh", "-c", f'failed=""\nfor file in {SQL_DIR}/*.sql; do\n'
+            f'  echo "== $file"\n  {line} -f "$file" || failed="$failed $file"\ndone\n'
+            f'if [ -n "$failed" ]; then echo "failed:$failed" >&2; exit 1; fi\n']
 
 
 def namespaces_job(platform: Platform, component: Component) -> list[Doc]:
@@ -64,7 +92,8 @@ def namespaces_job(platform: Platform, component: Component) -> list[Doc]:
     return [obj("v1", "ConfigMap", name, component.namespace, component="kyuubi", platform=platform,
                 data={"namespaces.sql": lake.namespaces_sql}),
             obj("batch/v1", "Job", name, component.namespace, component="kyuubi", platform=platform,
-                spec=beeline_job(platform, server, name, "namespaces.sql", backoff=6))]
+                spec=beeline_job(platform, name, [*beeline(server, name), "-f", f"{SQL_DIR}/namespaces.sql"],
+                                 backoff=6))]
 
 
 def _key(table: CdcTable, alias: str) -> list[str]:
@@ -103,18 +132,40 @@ def create_statement(catalog: str, table: CdcTable) -> str:
             f"AS SELECT * FROM {catalog}.{table.sink_table} WHERE 1 = 0;\n")
 
 
-def script(platform: Platform, source: CdcSource) -> str:
+EVOLVE_PROPERTY = "'write.spark.accept-any-schema'"
+
+
+def evolve_statements(catalog: str, table: CdcTable) -> str:
+    """Add the change log's new columns to the current-state table (see the module docstring)."""
+    assert table.current_table is not None
+    target, log = f"{catalog}.{table.current_table}", f"{catalog}.{table.sink_table}"
+    return (f"ALTER TABLE {target} SET TBLPROPERTIES ({EVOLVE_PROPERTY} = 'true');\n"
+            "SET `spark.sql.iceberg.merge-schema` = true;\n"
+            f"INSERT INTO {target} SELECT * FROM {log} WHERE 1 = 0;\n"
+            f"ALTER TABLE {target} UNSET TBLPROPERTIES ({EVOLVE_PROPERTY});\n")
+
+
+def table_script(platform: Platform, source: CdcSource, table: CdcTable) -> str:
+    """The SQL file of one table: create its current-state table, evolve its schema, merge."""
     lake = platform.lakehouse
     assert lake is not None
-    parts = [f"-- Upsert for CDC source '{source.name}': fold each change log the Iceberg sink appends into its\n"
-             f"-- current-state table. Run by CronJob {source.merge_job} through Kyuubi server "
-             f"'{source.merge_server}'.\n"
-             "-- A failed statement stops the run; the next run repeats it (each MERGE is idempotent).\n"]
-    for table in source.tables:
-        parts.append(f"\n-- {source.name} {table.table}: {table.sink_table} -> {table.current_table}\n")
-        parts.append(create_statement(lake.catalog, table))
-        parts.append(merge_statement(lake.catalog, table))
-    return "".join(parts)
+    return (f"-- Upsert for {source.name} {table.table}: fold the change log the Iceberg sink appends,\n"
+            f"-- {table.sink_table}, into {table.current_table}.\n"
+            f"-- CronJob {source.merge_job} runs each table's file with its own beeline through Kyuubi server "
+            f"'{source.merge_server}'.\n"
+            "-- A failed statement stops this file only (the change log may not exist yet: the sink creates it\n"
+            "-- with its first record); the next run repeats it (each statement is idempotent).\n"
+            + create_statement(lake.catalog, table) + evolve_statements(lake.catalog, table)
+            + merge_statement(lake.catalog, table))
+
+
+def script_name(table: CdcTable) -> str:
+    return f"{table.table}.sql"
+
+
+def scripts(platform: Platform, source: CdcSource) -> dict[str, str]:
+    """The ConfigMap's files: one per table."""
+    return {script_name(table): table_script(platform, source, table) for table in source.tables}
 
 
 def upserting(platform: Platform) -> list[CdcSource]:
@@ -128,8 +179,9 @@ def merge_jobs(platform: Platform, component: Component) -> list[Doc]:
     for source in upserting(platform):
         name = source.merge_job
         documents.append(obj("v1", "ConfigMap", name, component.namespace, component="kyuubi", platform=platform,
-                             data={"merge.sql": script(platform, source)}))
-        job = beeline_job(platform, servers[source.merge_server or ""], name, "merge.sql", backoff=0)
+                             data=scripts(platform, source)))
+        server = servers[source.merge_server or ""]
+        job = beeline_job(platform, name, each_file(beeline(server, name)), backoff=0)
         documents.append(obj("batch/v1", "CronJob", name, component.namespace, component="kyuubi", platform=platform,
                              spec={"schedule": SCHEDULE, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
                                    "failedJobsHistoryLimit": 3, "jobTemplate": {"spec": job}}))
