@@ -4,7 +4,8 @@
 # client and mariadb-binlog), from Debian's packages. The tests run throw-away servers from a temporary
 # directory on a free port; the packages' system services are never started (the install runs with
 # service starts denied) nor needed.
-# Also shellcheck, which tests/test_bootstrap_script.py runs over the generated bootstrap.sh.
+# Also shellcheck, which tests/test_bootstrap_script.py runs over the generated bootstrap.sh, and a Java runtime
+# for the local Spark of tests/test_spark_merge.py.
 # Not root or no apt-get: says what is missing and leaves it to the tests (skipped locally, failed under
 # CI=true).
 set -euo pipefail
@@ -24,6 +25,7 @@ packages=()
 have_postgres || packages+=(postgresql)
 have_mariadb || packages+=(mariadb-server mariadb-client)
 command -v shellcheck >/dev/null || packages+=(shellcheck)
+command -v java >/dev/null || packages+=(openjdk-17-jre-headless)  # tests/test_spark_merge.py runs a real Spark
 [ ${#packages[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
@@ -45,7 +47,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt_install() { apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }
 # A fresh machine may have no package lists yet: update once and retry.
 apt_install || { apt-get update -q >/dev/null && apt_install; }
-if ! { have_postgres && have_mariadb && command -v shellcheck >/dev/null; }; then
+if ! { have_postgres && have_mariadb && command -v shellcheck >/dev/null && command -v java >/dev/null; }; then
   echo "ensure-test-databases: ${packages[*]} installed but programs still missing" >&2
   exit 1
 fi
