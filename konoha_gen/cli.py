@@ -42,7 +42,7 @@ def check_options(func: F) -> F:
                         help="CRD JSON schemas (env KONOHA_SCHEMA_DIR; default: the copies vendored in "
                              "konoha-gen).")(func)
 
-spec_argument = click.argument("spec", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_SPEC,
+spec_argument = click.argument("spec", type=click.Path(path_type=Path), default=DEFAULT_SPEC,
                                required=False)
 out_option = click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUT,
                           show_default=True, help="Directory of the generated tree.")

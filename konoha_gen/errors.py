@@ -39,6 +39,23 @@ class KonohaFailure(Exception):
         return {"errors": [{"message": str(self)}]}
 
 
+SHOWN_CHARS = 80  # a value echoed in a diagnostic is cut to this many characters
+
+
+def escape(text: str) -> str:
+    """Text safe on one diagnostic line: every non-printable character (newline, U+2028, controls) escaped as
+    repr would, so a value can neither split a diagnostic nor forge another one."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A spec value echoed in a message: escaped, and cut to `limit` characters with an ellipsis."""
+    text = str(value)
+    return escape(text[:limit]) + ("..." if len(text) > limit else "")
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """One problem, located at `file:line:col` (1-based) and a spec path."""
@@ -51,8 +68,8 @@ class Diagnostic:
     hint: str = ""
 
     def format(self) -> str:
-        text = f"{self.file}:{self.line}:{self.column}: error: {self.path}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        text = f"{escape(self.file)}:{self.line}:{self.column}: error: {escape(self.path)}: {escape(self.message)}"
+        return f"{text} ({escape(self.hint)})" if self.hint else text
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from konoha_gen.errors import Diagnostic, KonohaError
+from konoha_gen.errors import Diagnostic, KonohaError, shown
 
 PathKey = tuple[str | int, ...]
 
@@ -72,13 +72,20 @@ def format_path(path: PathKey) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            text += f".{shown(part)}" if text else shown(part)
     return text or "<root>"
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
     """Read and parse the spec file; raise KonohaError with located diagnostics."""
     file = str(path)
+    if not file.isprintable():
+        raise KonohaError([Diagnostic(file, 1, 1, "<file>", "the spec's file name contains a newline or another "
+                                      "control character; it is copied into every generated file's header",
+                                      "rename the file")])
+    if Path(path).is_dir():
+        raise KonohaError([Diagnostic(file, 1, 1, "<file>", "the spec is a directory, not a file",
+                                      "give the path of the spec file, e.g. spec/konoha.yaml")])
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -131,6 +138,11 @@ class _Frame:
     key: Any = None
 
 
+#: YAML 1.2 core schema tags (and the non-specific '!'): any other tag is refused.
+CORE_TAGS = frozenset({"!", *(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map",
+                                                                        "seq"))})
+
+
 class _EventScan:
     """One pass over the parser events, before anything is constructed.
 
@@ -154,6 +166,10 @@ class _EventScan:
         for event in events:
             kind = type(event).__name__
             mark = Pos(event.start_mark.line + 1, event.start_mark.column + 1)
+            tag = getattr(event, "tag", None)
+            if tag is not None and str(tag) not in CORE_TAGS:
+                self.fail(mark, self._child_path(), f"unknown YAML tag {shown(tag)}: only YAML's core schema tags "
+                          "are accepted", "remove the tag; the spec needs no tags")
             if kind == "DocumentStartEvent":
                 self.documents += 1
                 if self.documents > 1:

@@ -61,7 +61,8 @@ def _diagnostic(loaded: LoadedSpec, error: ErrorDetails) -> Diagnostic:
                                  _vault_hint(loaded, loc))
     if kind == "plaintext_secret_url":
         return loaded.diagnostic(loc, "plaintext credentials embedded in a URL are refused",
-                                 "remove user:token@ and give the credential as a vault: reference in 'auth'")
+                                 "remove user:password@ or the token parameter; give the credential as a vault: "
+                                 "reference (auth)")
     message = error["msg"]
     hint = ""
     if kind == "string_type" and isinstance(_raw(loaded, loc), (int, float)):

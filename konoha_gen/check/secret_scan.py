@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from konoha_gen.artifact import Artifact
@@ -95,6 +95,12 @@ def _structural(artifact: Artifact) -> Iterator[OutputProblem]:
         return
     for index, document in enumerate(documents):
         for path, value in _leaves(document, ()):
+            for text in (*path, value):  # label keys carry text too
+                kind = _token_in(text) if isinstance(text, str) else None
+                if kind:
+                    yield OutputProblem(artifact.path, f"document {index}: {'.'.join(path)} looks like a credential "
+                                        f"({kind})", CHECK)
+                    break
             literal = isinstance(value, str | int) and str(value).strip() and not REFERENCE.match(str(value))
             if path and credential_key(path[-1]) and literal:
                 yield OutputProblem(artifact.path, f"document {index}: {'.'.join(path)} holds a literal credential "
@@ -117,19 +123,42 @@ def _leaves(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
 
 @cache
 def _detectors() -> tuple[Any, ...]:
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    return (*_token_detectors(), KeywordDetector(), Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0))
+
+
+@cache
+def _token_detectors() -> tuple[Any, ...]:
+    """Detectors of credentials by their own shape (key IDs, VCS and Slack tokens, JWTs, PEM headers, URL
+    passwords): a match is a credential whatever key holds it. Not the entropy ones: digests would match."""
     from detect_secrets.plugins.aws import AWSKeyDetector
     from detect_secrets.plugins.basic_auth import BasicAuthDetector
     from detect_secrets.plugins.github_token import GitHubTokenDetector
     from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
     from detect_secrets.plugins.jwt import JwtTokenDetector
-    from detect_secrets.plugins.keyword import KeywordDetector
     from detect_secrets.plugins.private_key import PrivateKeyDetector
     from detect_secrets.plugins.slack import SlackDetector
 
     return (PrivateKeyDetector(), AWSKeyDetector(), GitHubTokenDetector(), GitLabTokenDetector(), SlackDetector(),
-            JwtTokenDetector(), BasicAuthDetector(), KeywordDetector(),
-            Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0))
+            JwtTokenDetector(), BasicAuthDetector())
+
+
+@lru_cache(maxsize=65536)
+def _token_in(text: str) -> str | None:
+    """The type of the first token-shaped credential in one value or line (once per distinct text)."""
+    if len(text) < 10 or REFERENCE.match(text):
+        return None
+    from detect_secrets.settings import default_settings
+
+    with default_settings():
+        for line in text.splitlines() or [text]:
+            for detector in _token_detectors():
+                for found in detector.analyze_line(filename="artifact.txt", line=line, line_number=1):
+                    if not REFERENCE.match(str(found.secret_value or "")):
+                        return str(found.type)
+    return None
 
 
 def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
@@ -138,10 +167,16 @@ def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
     suffix = artifact.path.rsplit(".", 1)[-1]
     filename = f"artifact.{suffix}"  # detectors tune their patterns by file type
     # In YAML/JSON the structural pass reads keys exactly; detect-secrets' keyword heuristics only add cost there.
-    detectors = [d for d in _detectors()
-                 if suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector"]
+    # Token-shaped credentials are found on every line by _token_in, whatever key the line names.
+    tokens = _token_detectors()
+    detectors = [d for d in _detectors() if d not in tokens
+                 and (suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector")]
     with default_settings():
         for number, line in enumerate(artifact.content.splitlines(), 1):
+            kind = _token_in(line.strip())
+            if kind:
+                yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({kind})", CHECK)
+                continue
             if len(line.strip()) < 16:
                 continue  # shorter than any token or key the detectors know; keywords are the other passes' job
             for detector in detectors:

@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from konoha_gen.model.common import GitUrl, GoDuration, Hostname, Quantity, SpecModel, VaultRef
+from konoha_gen.model.common import (
+    DnsSubdomain,
+    GitRef,
+    GitUrl,
+    GoDuration,
+    Hostname,
+    Quantity,
+    RepoPath,
+    SpecModel,
+    VaultRef,
+)
 
 
 class Nodes(SpecModel):
@@ -23,8 +33,8 @@ class Capacity(SpecModel):
 
 
 class Ingress(SpecModel):
-    class_name: str = Field("traefik", description="IngressClass name (default traefik, the maintained successor of "
-                                                   "ingress-nginx)")
+    class_name: DnsSubdomain = Field("traefik", description="IngressClass name (default traefik, the maintained "
+                                                            "successor of ingress-nginx)")
     domain: Hostname = Field("konoha.local", description="DNS suffix of every web UI host, e.g. trino.<domain> "
                                                          "(default konoha.local)")
 
@@ -53,8 +63,8 @@ class Cluster(SpecModel):
 
 class GitOps(SpecModel):
     url: GitUrl = Field(description="git repository Flux reconciles (https:// or ssh://; never with credentials in it)")
-    branch: str = Field("main", min_length=1, description="branch Flux follows (default main)")
-    path: str = Field("out", pattern=r"^[A-Za-z0-9._/-]+$", description="folder of the generated tree inside that "
+    branch: GitRef = Field("main", description="branch Flux follows (default main)")
+    path: RepoPath = Field("out", description="folder of the generated tree inside that "
                                                                         "repository (default out)")
     interval: GoDuration = Field("1m", description="how often Flux polls the repository and reconciles (default 1m)")
     auth: VaultRef | None = Field(None, description="vault: reference to the deploy key or token for private "

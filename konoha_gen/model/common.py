@@ -13,6 +13,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchema
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, core_schema
 
+from konoha_gen.errors import shown
+
 
 class SpecModel(BaseModel):
     """Every spec object: unknown keys are errors, YAML keys are camelCase."""
@@ -38,7 +40,7 @@ def pattern_rule(name: str, regex: str, rule: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise PydanticCustomError(name, "'{value}' is not valid: {rule}", {"value": value, "rule": rule})
+            raise PydanticCustomError(name, "'{value}' is not valid: {rule}", {"value": shown(value), "rule": rule})
         return value
 
     return AfterValidator(check)
@@ -112,13 +114,112 @@ _VAULT_PATH = r"[a-z0-9][a-z0-9_/-]*"
 VAULT_REF = re.compile(rf"vault:(?P<path>{_VAULT_PATH})(#(?P<key>[A-Za-z0-9_.-]+))?")
 
 
+# An unquoted SQL identifier (column names in keys, partitionBy, columns): the grammar Postgres, MySQL, Spark SQL
+# and Trino all accept without quoting, so the value can never close a quote or end a statement.
+SQL_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
+SqlIdentifier = Annotated[
+    str,
+    pattern_rule("sql_identifier", SQL_IDENTIFIER,
+             "a column name is an unquoted SQL identifier: a letter or '_', then letters, digits or '_', at most 63 "
+             "characters"),
+]
+# A database name: Postgres (NAMEDATALEN 63) and MySQL (64, '$' allowed) unquoted identifier rules, intersected.
+DatabaseName = Annotated[
+    str,
+    pattern_rule("database_name", r"[A-Za-z_][A-Za-z0-9_$]{0,62}",
+             "a database name is an unquoted Postgres/MySQL identifier: a letter or '_', then letters, digits, '_' "
+             "or '$', at most 63 characters"),
+]
+# Iceberg partition transform over a column: col, years/months/days/hours(col), bucket/truncate(col, N).
+PartitionField = Annotated[
+    str,
+    pattern_rule("partition_field",
+             rf"{SQL_IDENTIFIER}|(years|months|days|hours)\({SQL_IDENTIFIER}\)"
+             rf"|(bucket|truncate)\(\s*({SQL_IDENTIFIER}\s*,\s*[0-9]+|[0-9]+\s*,\s*{SQL_IDENTIFIER})\s*\)",
+             "a partition field is a column, years(col), months(col), days(col), hours(col), bucket(col, N) or "
+             "truncate(col, N), the column an unquoted SQL identifier"),
+]
+# apimachinery validation.IsQualifiedName: an optional DNS-1123 subdomain prefix and '/', then a name of at most
+# 63 characters.
+_K8S_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+LabelKey = Annotated[
+    str,
+    Field(max_length=317),
+    pattern_rule("label_key", rf"({_DNS_SUBDOMAIN}/)?{_K8S_NAME}",
+             "a label key is a qualified name: an optional DNS subdomain prefix and '/', then at most 63 "
+             "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric (apimachinery IsQualifiedName)"),
+]
+LabelValue = Annotated[
+    str,
+    pattern_rule("label_value", rf"{_K8S_NAME}?",
+             "a label value is empty or at most 63 alphanumerics, '-', '_' or '.', starting and ending with an "
+             "alphanumeric (apimachinery IsValidLabelValue)"),
+]
+# DNS-1123 subdomain (apimachinery IsDNS1123Subdomain), e.g. an IngressClass name.
+DnsSubdomain = Annotated[
+    str,
+    Field(max_length=253),
+    pattern_rule("dns_subdomain", _DNS_SUBDOMAIN,
+             "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or "
+             "digit"),
+]
+# distribution/reference grammar: [domain[:port]/]path[:tag][@digest].
+_REF_DOMAIN = r"([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(\.([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*"
+_REF_PATH = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
+ImageReference = Annotated[
+    str,
+    Field(max_length=255),
+    pattern_rule("image_reference",
+             rf"({_REF_DOMAIN}(:[0-9]+)?/)?{_REF_PATH}(/{_REF_PATH})*(:[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+             r"(@[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?",
+             "an image reference is [registry[:port]/]path[:tag][@digest] (distribution reference grammar), e.g. "
+             "registry.example.com/team/spark:3.5.3"),
+]
+# A version string (catalogue override): the image tag grammar, so it is safe in a tag, a URL and a file name.
+Version = Annotated[
+    str,
+    pattern_rule("version", r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}",
+             "a version is letters, digits, '.', '_', '+' or '-' (at most 128), e.g. 1.2.3 or v0.48.1"),
+]
+# git check-ref-format, restricted: no spaces, control characters, '..', '~^:?*[\\' or leading '-'/'/'.
+GitRef = Annotated[
+    str,
+    Field(max_length=255),
+    pattern_rule("git_ref", r"(?!.*\.\.)(?!.*//)[A-Za-z0-9_][A-Za-z0-9._/-]*(?<![./])",
+             "a git branch is letters, digits, '.', '_', '/' and '-' (git check-ref-format), e.g. main or "
+             "release/1.2"),
+]
+RepoPath = Annotated[
+    str,
+    pattern_rule("repo_path", r"(?!.*\.\.)[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*",
+             "a folder inside the repository is letters, digits, '.', '_' and '-' separated by '/', without '..'"),
+]
+
+_SECRET_QUERY = re.compile(r"[?&;](?P<name>[^=&;#]*(token|password|passwd|pwd|secret|key|signature|auth)[^=&;#]*)=",
+                           re.IGNORECASE)
+
+
+def check_url(value: str) -> str:
+    """No whitespace or control characters, an http(s)/ssh scheme or scp-like git@host:, no password in the userinfo
+    and no credential in the query string."""
+    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029" for ch in value):
+        raise PydanticCustomError("url_characters", "a URL must not contain whitespace or control characters", {})
+    userinfo = re.match(r"[a-z][a-z0-9+.-]*://(?P<userinfo>[^/?#@]*)@", value)
+    if userinfo and ":" in userinfo.group("userinfo"):
+        raise PydanticCustomError("plaintext_secret_url", "a URL must not carry credentials (user:password@)", {})
+    if userinfo and value.startswith(("http://", "https://")):
+        raise PydanticCustomError("plaintext_secret_url", "an https URL must not carry credentials (user@)", {})
+    query = _SECRET_QUERY.search(value.split("#", 1)[0])
+    if query:
+        raise PydanticCustomError("plaintext_secret_url",
+                                  "a URL must not carry credentials (query parameter '{name}')",
+                                  {"name": query.group("name")[:40]})
+    return value
+
+
 def _check_git_url(value: str) -> str:
-    if re.match(r"https?://[^/@]*@", value):
-        raise PydanticCustomError(
-            "plaintext_secret_url",
-            "a git URL must not carry credentials",
-            {},
-        )
+    check_url(value)
     if not re.fullmatch(r"(https://|ssh://|git@)[^\s]+", value):
         raise PydanticCustomError("git_url", "a git URL starts with https://, ssh:// or git@", {})
     return value

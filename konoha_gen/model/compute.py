@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from konoha_gen.catalog import ICEBERG_SPARK_VERSION, SPARK_VERSION
-from konoha_gen.model.common import Identifier, IsoDuration, Name, SparkMemory, SpecModel, Switchable
+from konoha_gen.model.common import Identifier, ImageReference, IsoDuration, Name, SparkMemory, SpecModel, Switchable
 
 
 class Driver(SpecModel):
@@ -48,7 +48,7 @@ class Spark(Switchable):
                          description=f"Spark version (default {SPARK_VERSION})")
     iceberg_version: str = Field(ICEBERG_SPARK_VERSION, pattern=r"^1\.[0-9]+\.[0-9]+$",
                                  description=f"Iceberg Spark runtime version (default {ICEBERG_SPARK_VERSION})")
-    image: str | None = Field(None, description="Spark image (default: the catalogue's image for `version`)")
+    image: ImageReference | None = Field(None, description="Spark image (default: the catalogue's image for `version`)")
     profiles: list[SparkProfile] = Field(default_factory=lambda: [SparkProfile(name="small")],
                                          description="named resource profiles (default [small])")
     conf: dict[str, str] = Field(default_factory=dict, description="extra Spark properties (string values), checked "

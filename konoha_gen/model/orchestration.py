@@ -8,9 +8,11 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from konoha_gen.model.common import (
+    GitRef,
     GitUrl,
     Identifier,
     Name,
+    RepoPath,
     SpecModel,
     Switchable,
     VaultRef,
@@ -25,8 +27,8 @@ ImageTag = Annotated[str, pattern_rule("image_tag", r"[A-Za-z0-9_][A-Za-z0-9_.-]
 
 class GitSource(SpecModel):
     url: GitUrl = Field(description="repository holding the DAGs")
-    branch: str = Field("main", min_length=1, description="branch (default main)")
-    path: str = Field("dags", description="folder inside the repository (default dags)")
+    branch: GitRef = Field("main", description="branch (default main)")
+    path: RepoPath = Field("dags", description="folder inside the repository (default dags)")
     auth: VaultRef | None = Field(None, description="vault: reference to an SSH private key for private repositories "
                                                     "(key gitSshKey unless named; needs an ssh:// or git@ URL)")
     known_hosts: str | None = Field(None, min_length=1, description="known_hosts lines of the Git server (public "

@@ -9,7 +9,7 @@ from pydantic import Field
 from konoha_gen.catalog import CATALOG
 from konoha_gen.model.access import Access
 from konoha_gen.model.cluster import Cluster, GitOps
-from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel
+from konoha_gen.model.common import Identifier, LabelKey, LabelValue, Name, Quantity, SpecModel, Version
 from konoha_gen.model.compute import Compute, Modeling
 from konoha_gen.model.identity import Identity
 from konoha_gen.model.observability import Observability
@@ -48,14 +48,14 @@ class PlatformSpec(SpecModel):
     access: Access = Field(default_factory=Access, description="Trino and Metabase")
     observability: Observability = Field(default_factory=Observability, description="Grafana and Prometheus")
     tenants: list[Tenant] = Field(default_factory=list, description="teams sharing the platform")
-    versions: dict[str, str] = Field(default_factory=dict,
+    versions: dict[str, Version] = Field(default_factory=dict,
                                      description="component -> version, overriding the pinned catalogue; components: "
                                                  + ", ".join(sorted(CATALOG)))
 
 
 class Metadata(SpecModel):
     name: Name = Field(description="platform name; prefixes namespaces and the cluster folder")
-    labels: dict[str, str] = Field(default_factory=dict, description="labels copied onto every generated "
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="labels copied onto every generated "
                                                                      "Kubernetes object")
 
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from konoha_gen.errors import shown
 from konoha_gen.model.common import (
+    DatabaseName,
     Hostname,
     Identifier,
     Name,
+    PartitionField,
     Port,
     Quantity,
     SpecModel,
+    SqlIdentifier,
     Switchable,
     TableName,
     VaultRef,
+    check_url,
     pattern_rule,
 )
 
@@ -45,7 +50,7 @@ ImageRef = Annotated[str, Field(max_length=255), pattern_rule(
     "image_ref", r"[a-z0-9]([-a-z0-9.:]*[a-z0-9])?(/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)+",
     "an image repository without tag, e.g. registry.example.com/team/cdc-connect")]
 Sha512 = Annotated[str, pattern_rule("sha512", r"[0-9a-f]{128}", "a SHA-512 checksum is 128 lowercase hex digits")]
-ArtifactUrl = Annotated[str, pattern_rule("artifact_url", r"https://[^\s@]+\.(zip|tgz|tar\.gz|jar)",
+ArtifactUrl = Annotated[str, AfterValidator(check_url), pattern_rule("artifact_url", r"https://[^\s@]+\.(zip|tgz|tar\.gz|jar)",
                                           "an https:// URL of a .zip, .tgz, .tar.gz or .jar artifact, "
                                           "without credentials")]
 PluginName = Literal["debezium-postgres", "debezium-mysql", "iceberg-sink"]
@@ -78,13 +83,13 @@ class Target(SpecModel):
     namespace: Identifier = Field(description="lakehouse namespace the tables land in")
     upsert: bool = Field(True, description="maintain current-state tables (true) or only the change log (false); "
                                            "default true")
-    keys: dict[TableName, list[str]] = Field(default_factory=dict, description="id columns per table (default: the "
-                                                                               "table's primary key)")
-    partition_by: dict[TableName, list[str]] = Field(
+    keys: dict[TableName, list[SqlIdentifier]] = Field(
+        default_factory=dict, description="id columns per table (default: the table's primary key)")
+    partition_by: dict[TableName, list[PartitionField]] = Field(
         default_factory=dict,
         description="Iceberg partition transforms per table: a column (identity), years(col), months(col), days(col), "
                     "hours(col), bucket/truncate; a time transform needs its column's type in columns")
-    columns: dict[TableName, dict[str, str]] = Field(
+    columns: dict[TableName, dict[SqlIdentifier, str]] = Field(
         default_factory=dict,
         description="source column types per table, in the source database's names (postgres: date, time, timestamp, "
                     "timestamptz, timetz; mysql: date, time, datetime, timestamp, year): required for every column a "
@@ -98,7 +103,7 @@ class Source(SpecModel):
     engine: Literal["postgres", "mysql"] = Field(description="postgres (pgoutput) or mysql (binlog)")
     host: Hostname = Field(description="database host")
     port: Port | None = Field(None, description="database port (default 5432 for postgres, 3306 for mysql)")
-    database: str = Field(min_length=1, max_length=63, description="database to capture")
+    database: DatabaseName = Field( description="database to capture")
     credentials: VaultRef = Field(description="replication user (keys username, password)")
     tables: list[TableName] = Field(min_length=1, description="tables to capture, schema.table")
     snapshot: str = Field("initial", description="Debezium snapshot.mode (default initial)")
@@ -116,7 +121,7 @@ class Source(SpecModel):
         if self.snapshot not in modes:
             raise PydanticCustomError(
                 "snapshot_mode", "snapshot '{mode}' is not a Debezium 3.6 {engine} snapshot.mode; valid: {valid}",
-                {"mode": self.snapshot, "engine": self.engine, "valid": ", ".join(modes), "field": "snapshot"})
+                {"mode": shown(self.snapshot), "engine": self.engine, "valid": ", ".join(modes), "field": "snapshot"})
         if self.engine == "mysql" and (self.slot or self.publication):
             raise PydanticCustomError("engine_field", "slot and publication apply to postgres sources only",
                                       {"field": "slot" if self.slot else "publication", "at_key": True})
