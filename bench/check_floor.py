@@ -53,7 +53,7 @@ def scaled_spec(sources: int, tenants: int) -> dict[str, Any]:
     node large enough for them."""
     spec = yaml.safe_load((ROOT / "spec/konoha.yaml").read_text("utf-8"))
     body = spec["spec"]
-    body["cluster"]["nodes"] = {"cpus": 64, "memory": "256Gi", "disk": "500Gi"}  # room for 100 tenants' pods
+    body["cluster"]["nodes"] = {"cpus": 256, "memory": "1024Gi", "disk": "500Gi"}  # room for 1,000 sources
     template = next(s for s in body["streaming"]["sources"] if s["name"] == "billing")
     body["streaming"]["sources"] = []
     external = [path for path in body["secrets"]["external"] if not path.startswith("sources/")]
