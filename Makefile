@@ -34,10 +34,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check konoha_gen tests bench scripts
 	$(BIN)/mypy
 
-## bench: build-time benchmark (pytest-benchmark) and the wall-clock script
+## bench: build-time benchmark (pytest-benchmark), the wall-clock script and check/build as ratios to the import floor
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-enable -q
 	$(BIN)/python bench/build_wall.py
+	$(BIN)/python bench/check_floor.py
 
 ## vendor: refresh the charts' data, CRD schemas and design example kept in the project from $(SHARED)
 vendor: $(STAMP)

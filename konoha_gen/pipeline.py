@@ -15,6 +15,7 @@ from konoha_gen.check import CheckOptions, run_checks
 from konoha_gen.emit import emit_all
 from konoha_gen.errors import OutputError, OutputProblem
 from konoha_gen.load import load_spec
+from konoha_gen.lockproof import spec_label as spec_label
 from konoha_gen.resolve import resolve
 from konoha_gen.resolved import Platform
 from konoha_gen.validate import validate
@@ -26,16 +27,6 @@ class Compiled:
     platform: Platform
     artifacts: list[Artifact]
     contents: dict[str, bytes]  # artifacts + lock: the whole of out/
-
-
-def spec_label(spec: Path) -> str:
-    """How generated files name the spec: relative to its repository root, so the
-    output is the same from any cwd or checkout location."""
-    resolved = spec.resolve()
-    for parent in resolved.parents:
-        if (parent / ".git").exists():
-            return resolved.relative_to(parent).as_posix()
-    return resolved.name
 
 
 def compile_platform(spec: Path) -> Platform:

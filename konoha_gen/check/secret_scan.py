@@ -166,11 +166,6 @@ def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
 
     suffix = artifact.path.rsplit(".", 1)[-1]
     filename = f"artifact.{suffix}"  # detectors tune their patterns by file type
-    # In YAML/JSON the structural pass reads keys exactly; detect-secrets' keyword heuristics only add cost there.
-    # Token-shaped credentials are found on every line by _token_in, whatever key the line names.
-    tokens = _token_detectors()
-    detectors = [d for d in _detectors() if d not in tokens
-                 and (suffix not in ("yaml", "yml", "json") or type(d).__name__ != "KeywordDetector")]
     with default_settings():
         for number, line in enumerate(artifact.content.splitlines(), 1):
             kind = _token_in(line.strip())
@@ -179,12 +174,32 @@ def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
                 continue
             if len(line.strip()) < 16:
                 continue  # shorter than any token or key the detectors know; keywords are the other passes' job
-            for detector in detectors:
-                for found in detector.analyze_line(filename=filename, line=line, line_number=number):
-                    value = str(found.secret_value or "")
-                    if REFERENCE.match(value) or _names_a_secret(line, value):
-                        continue
-                    yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({found.type})", CHECK)
+            for kind, value in _findings(filename, line):
+                if REFERENCE.match(value) or _names_a_secret(line, value):
+                    continue
+                yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({kind})", CHECK)
+
+
+#: (file name, line) -> what the detectors find in it: a line is scanned once per distinct text and file type,
+#: however many artifacts repeat it (the detectors depend on nothing else; the line number only labels results).
+_FOUND: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _findings(filename: str, line: str) -> tuple[tuple[str, str], ...]:
+    """(type, value) of every secret the detectors see in `line` of a file named `filename`, in detector order."""
+    key = (filename, line)
+    found = _FOUND.get(key)
+    if found is None:
+        # In YAML/JSON the structural pass reads keys exactly; detect-secrets' keyword heuristics only add cost there.
+        structured = filename.endswith((".yaml", ".yml", ".json"))
+        # Token-shaped credentials are found on every line by _token_in, whatever key the line names.
+        tokens = _token_detectors()
+        detectors = [d for d in _detectors() if d not in tokens
+                     and (not structured or type(d).__name__ != "KeywordDetector")]
+        found = tuple((str(secret.type), str(secret.secret_value or "")) for detector in detectors
+                      for secret in detector.analyze_line(filename=filename, line=line, line_number=0))
+        _FOUND[key] = found
+    return found
 
 
 def _names_a_secret(line: str, value: str) -> bool:
