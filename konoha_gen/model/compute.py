@@ -65,7 +65,9 @@ class KyuubiServer(SpecModel):
 
 
 class Kyuubi(Switchable):
-    servers: list[KyuubiServer] = Field(default_factory=list, description="Kyuubi servers (JDBC/Thrift endpoints)")
+    servers: list[KyuubiServer] = Field(default_factory=list,
+                                        description="Kyuubi servers (JDBC/Thrift endpoints); with none, Kyuubi "
+                                                    "deploys nothing")
 
 
 class Compute(SpecModel):
