@@ -33,7 +33,7 @@ KubernetesVersion = Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), AfterValidat
 
 
 class Nodes(SpecModel):
-    cpus: int = Field(8, ge=2, description="CPUs of the Minikube node (default 8; minikube needs at least 2)")
+    cpus: int = Field(8, ge=2, le=1024, description="CPUs of the Minikube node (default 8; minikube needs at least 2)")
     memory: Quantity = Field("16Gi", description="memory of the Minikube node (default 16Gi: the default platform's "
                                                  "requests fit it, see out/README.md \"Laptop budget\")")
     disk: Quantity = Field("40Gi", description="disk of the Minikube node (default 40Gi)")
