@@ -28,6 +28,12 @@ PathKey = tuple[str | int, ...]
 MAX_NODES = 50_000
 #: Upper bound on nesting; a real spec is under 10 deep.
 MAX_DEPTH = 64
+#: Upper bound on the spec file's size; a real spec is a few KiB. Read before parsing (at most this + 1 bytes).
+MAX_BYTES = 1024 * 1024
+#: Upper bound on a line's length, in characters; the YAML scanner is slow on very long lines.
+MAX_LINE = 10_000
+#: Upper bound on aliases (*name) in the document; a real spec has a handful, if any.
+MAX_ALIASES = 1_000
 
 
 @dataclass(frozen=True)
@@ -87,18 +93,23 @@ def load_spec(path: str | Path) -> LoadedSpec:
         raise KonohaError([Diagnostic(file, 1, 1, "<file>", "the spec is a directory, not a file",
                                       "give the path of the spec file, e.g. spec/konoha.yaml")])
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # bounded: /dev/zero or a huge file stops here
     except OSError as exc:
         raise KonohaError([Diagnostic(file, 1, 1, "<file>", f"cannot read spec: {exc.strerror}")]) from None
     return load_text(raw, file)
 
 
 def load_text(raw: bytes, file: str) -> LoadedSpec:
+    if len(raw) > MAX_BYTES:
+        raise KonohaError([Diagnostic(file, 1, 1, "<file>", f"the spec is larger than {MAX_BYTES} bytes (1 MiB)",
+                                      "a platform spec is a few KiB; is this the right file?")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise KonohaError([Diagnostic(file, line, 1, "<file>", "the spec is not valid UTF-8")]) from None
+    _check_lines(text, file)
     document = _parse(text, file)
     if document is None:
         raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec is empty",
@@ -110,6 +121,15 @@ def load_text(raw: bytes, file: str) -> LoadedSpec:
     converter.values[()] = Pos(document.lc.line + 1, document.lc.col + 1)
     data = converter.convert(document, ())
     return LoadedSpec(file, data, converter.values, converter.keys, hashlib.sha256(raw).hexdigest())
+
+
+def _check_lines(text: str, file: str) -> None:
+    """Refuse the first line longer than MAX_LINE characters, before the YAML scanner sees it."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE:
+            raise KonohaError([Diagnostic(file, number, MAX_LINE + 1, "<file>",
+                                          f"line {number} is {len(line)} characters long; the limit is {MAX_LINE}",
+                                          "use a YAML block scalar (|) for long text")])
 
 
 def _parse(text: str, file: str) -> Any:
@@ -157,6 +177,7 @@ class _EventScan:
         self.sizes: dict[str, int] = {}
         self.stack: list[_Frame] = []
         self.documents = 0
+        self.aliases = 0
 
     def fail(self, mark: Pos, path: PathKey, message: str, hint: str = "", label: str = "<yaml>") -> None:
         raise KonohaError([Diagnostic(self.file, mark.line, mark.column, format_path(path) if path else label,
@@ -217,6 +238,10 @@ class _EventScan:
         self._advance(1)
 
     def _alias(self, mark: Pos, anchor: str) -> None:
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            self.fail(mark, self._child_path(), f"more than {MAX_ALIASES} aliases in the document",
+                      "use anchors and aliases sparingly")
         if any(frame.anchor == anchor for frame in self.stack):
             self.fail(mark, self._child_path(), f"recursive alias: *{anchor} refers to a node that contains it",
                       "aliases may only repeat a complete node")

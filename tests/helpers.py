@@ -39,10 +39,12 @@ def contents(root: Path) -> dict[str, bytes]:
 def later_inputs(spec: Any) -> None:
     """What later issues made the design example (vendored, unchanged) declare: the source type of its partition
     column (days() needs a timestamp), an Airflow image with the providers its connections need, and tenant Spark
-    profiles off the SERVER-share server (dbt and tenant ingestion move to interactive)."""
+    profiles off the SERVER-share server (dbt and tenant ingestion move to interactive), and no tenant quota (refused
+    until a tenant's engines run in a namespace of their own)."""
     spec["spec"]["streaming"]["sources"][0]["target"]["columns"] = {"public.orders": {"created_at": "timestamp"}}
     spec["spec"]["orchestration"]["airflow"]["image"] = {"repository": "registry.example.com/data/airflow",
                                                          "tag": "3.2.0-1"}
     spec["spec"]["modeling"]["dbt"]["projects"][0]["server"] = "interactive"
     for tenant in spec["spec"]["tenants"]:
         tenant["kyuubi"] = "interactive"
+        tenant.pop("quota", None)

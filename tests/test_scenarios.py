@@ -79,7 +79,8 @@ def test_scenario_builds_to_its_expected_tree(name: str, built: Builds) -> None:
 
 
 def test_the_issue_scenarios_exist() -> None:
-    assert {"minimal", "cdc-mysql-only", "vault-ha", "three-tenants"} <= set(scenario_names())
+    issue = {"minimal", "cdc-mysql-only", "vault-ha", "three-tenants", "bare", "airflow-git-ssh"}
+    assert issue <= set(scenario_names())
 
 
 def test_expected_trees_hold_nothing_pytest_or_the_linters_would_pick_up() -> None:
@@ -151,6 +152,23 @@ def test_minimal_has_no_streaming_orchestration_or_bi(built: Builds) -> None:
     # Kyuubi is on by default; the scenario gives it its one server.
     releases = [p for p in tree if p.startswith("platform/kyuubi/helmrelease-")]
     assert releases == ["platform/kyuubi/helmrelease-kyuubi-sql.yaml"]
+
+
+def test_bare_spec_builds_with_kyuubi_on_and_no_server_deploying_nothing(built: Builds) -> None:
+    """Issue 14 M4: the documented minimal spec builds; Kyuubi without servers has no release or monitor."""
+    tree = built["bare"]
+    assert not [p for p in tree if p.startswith("platform/kyuubi/")]
+    monitors = documents(tree, "platform/monitoring/monitors.yaml")
+    names = {d["metadata"]["name"] for d in monitors}
+    assert "kyuubi" not in names and "spark-driver" not in names
+
+
+def test_airflow_git_ssh_mounts_the_deploy_key_and_known_hosts(built: Builds) -> None:
+    values = documents(built["airflow-git-ssh"], "platform/airflow/values-airflow.yaml")[0]
+    git_sync = values["dags"]["gitSync"]
+    assert git_sync["repo"] == "ssh://git@github.com/acme/dags.git"
+    assert git_sync["sshKeySecret"] == "airflow-dags-deploy-key"
+    assert git_sync["knownHosts"].startswith("github.com ssh-ed25519 ")
 
 
 def test_cdc_mysql_only_captures_through_debezium_mysql_alone(built: Builds) -> None:

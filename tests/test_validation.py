@@ -133,7 +133,7 @@ def test_validate_accepts_the_design_example_given_the_two_cdc_build_inputs(tmp_
     example = Path(__file__).resolve().parent / "data" / "konoha.example.yaml"  # shared/design's, vendored
     result = CliRunner().invoke(main, ["validate", str(example), "--format", "json"])
     errors = json.loads(result.output)["errors"] if result.exit_code else []
-    assert [e["path"] for e in errors] in ([], [
+    assert [e["path"] for e in errors] in ([], ["spec.tenants[0].quota"], [
         "spec.modeling.dbt.projects[0].server", "spec.streaming.sources[0].target.partitionBy.public.orders[0]",
         "spec.orchestration.airflow.connections", "spec.tenants[1].kyuubi"])
 
@@ -146,3 +146,18 @@ def test_validate_accepts_the_design_example_given_the_two_cdc_build_inputs(tmp_
     completed.write_text(edit_spec(example.read_text(), complete))
     result = CliRunner().invoke(main, ["validate", str(completed)])
     assert result.exit_code == 0, result.output
+
+
+def test_supported_kubernetes_versions_are_those_with_strict_schemas_in_the_installed_package() -> None:
+    """Issue 14 M5: the spec accepts exactly the minor versions kubernetes-validate ships strict schemas for."""
+    import kubernetes_validate
+
+    from konoha_gen.check.k8s import SchemaSet
+    from konoha_gen.model.cluster import supported_kubernetes_versions
+
+    base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    strict = {".".join(p.name[1:].split(".")[:2]) for p in base.iterdir() if p.name.endswith("-local-strict")}
+    supported = supported_kubernetes_versions()
+    assert set(supported) == strict and len(supported) >= 2
+    for version in supported:
+        assert SchemaSet(version).core_dir.name == f"v{version}.0-local-strict"

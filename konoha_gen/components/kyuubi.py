@@ -177,7 +177,9 @@ def _manifests(p: Platform, c: Component) -> list[Doc]:
 
 COMPONENT = ComponentDef(
     name="kyuubi", title="Kyuubi", layer="compute", catalog="kyuubi",
-    enabled=lambda spec: spec.compute.kyuubi.enabled, switch="spec.compute.kyuubi.enabled",
+    # Without servers there is nothing to run, scrape or chart: the component deploys nothing (M4, issue 14).
+    enabled=lambda spec: spec.compute.kyuubi.enabled and bool(spec.compute.kyuubi.servers),
+    switch="spec.compute.kyuubi.enabled",
     depends_on=lambda spec: ["spark", "hive-metastore", "minio", "vault-secrets-operator"],
     workloads=lambda spec: tuple(("StatefulSet", f"kyuubi-{k.name}") for k in spec.compute.kyuubi.servers),
     lake_user=True,

@@ -184,7 +184,10 @@ def profile(platform: Platform, name: str) -> SparkProfile:
 
 
 def scrape_targets(p: Platform, c: Component) -> list[ScrapeTarget]:
-    """Spark on Kubernetes labels driver pods spark-role=driver; its UI port is `spark-ui`."""
+    """Spark on Kubernetes labels driver pods spark-role=driver; its UI port is `spark-ui`. Only Kyuubi launches
+    drivers in the cluster: without it there is nothing to scrape."""
+    if not p.has("kyuubi"):
+        return []
     return [ScrapeTarget(c.name, "PodMonitor", "spark-driver", driver_namespace(p), (("spark-role", "driver"),),
                          "spark-ui", (DRIVER_METRICS_PATH, EXECUTOR_METRICS_PATH),
                          target_labels=("spark-app-selector",))]

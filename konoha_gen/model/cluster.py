@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from konoha_gen.model.common import (
@@ -20,8 +21,29 @@ from konoha_gen.model.common import (
 )
 
 
+@cache
+def supported_kubernetes_versions() -> tuple[str, ...]:
+    """The minor versions ("1.31") the installed kubernetes-validate ships strict schemas for, oldest first."""
+    import kubernetes_validate.utils as kv
+
+    minors = {tuple(int(part) for part in v.split(".")[:2]) for v in kv.all_versions()}
+    return tuple(f"{major}.{minor}" for major, minor in sorted(minors))
+
+
+def _check_kubernetes_version(value: str) -> str:
+    supported = supported_kubernetes_versions()
+    if value not in supported:
+        raise PydanticCustomError(
+            "kubernetes_version", "Kubernetes {value} has no OpenAPI schema to validate the output against: "
+            "supported versions are {first} to {last}", {"value": value, "first": supported[0], "last": supported[-1]})
+    return value
+
+
+KubernetesVersion = Annotated[str, Field(pattern=r"^1\.[0-9]{2}$"), AfterValidator(_check_kubernetes_version)]
+
+
 class Nodes(SpecModel):
-    cpus: int = Field(8, ge=2, description="CPUs of the Minikube node (default 8; minikube needs at least 2)")
+    cpus: int = Field(8, ge=2, le=1024, description="CPUs of the Minikube node (default 8; minikube needs at least 2)")
     memory: Quantity = Field("16Gi", description="memory of the Minikube node (default 16Gi: the default platform's "
                                                  "requests fit it, see out/README.md \"Laptop budget\")")
     disk: Quantity = Field("40Gi", description="disk of the Minikube node (default 40Gi)")
@@ -43,7 +65,7 @@ class Cluster(SpecModel):
     provider: Literal["minikube", "existing"] = Field(
         "minikube", description="minikube: Terraform creates the cluster; existing: use the current kube context "
                                 "(default minikube)")
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = Field(
+    kubernetes_version: KubernetesVersion = Field(
         "1.31", description="Kubernetes minor version, quoted, e.g. \"1.31\"; output is validated against its "
                             "OpenAPI schema")
     nodes: Nodes = Field(default_factory=Nodes, description="size of the Minikube node (minikube only)")

@@ -24,8 +24,8 @@ class Executor(Driver):
 
 
 class DynamicAllocation(SpecModel):
-    min: int = Field(0, ge=0, description="spark.dynamicAllocation.minExecutors (default 0)")
-    max: int = Field(ge=1, description="spark.dynamicAllocation.maxExecutors")
+    min: int = Field(0, ge=0, le=1000, description="spark.dynamicAllocation.minExecutors (default 0)")
+    max: int = Field(ge=1, le=1000, description="spark.dynamicAllocation.maxExecutors")
 
     @model_validator(mode="after")
     def _min_le_max(self) -> DynamicAllocation:
@@ -65,7 +65,9 @@ class KyuubiServer(SpecModel):
 
 
 class Kyuubi(Switchable):
-    servers: list[KyuubiServer] = Field(default_factory=list, description="Kyuubi servers (JDBC/Thrift endpoints)")
+    servers: list[KyuubiServer] = Field(default_factory=list,
+                                        description="Kyuubi servers (JDBC/Thrift endpoints); with none, Kyuubi "
+                                                    "deploys nothing")
 
 
 class Compute(SpecModel):

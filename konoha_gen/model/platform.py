@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from konoha_gen.catalog import CATALOG
 from konoha_gen.model.access import Access
@@ -31,7 +32,18 @@ class Tenant(SpecModel):
     members: list[Name] = Field(default_factory=list, description="Keycloak usernames")
     kyuubi: Name | None = Field(None, description="default Kyuubi server of the tenant")
     writes: list[Identifier] = Field(default_factory=list, description="lakehouse namespaces the tenant may write")
-    quota: Quota | None = Field(None, description="resource quota of the tenant namespace (default: none)")
+    quota: Quota | None = Field(None, description="reserved, refused for now: a tenant's Spark engines run in the "
+                                                  "shared Kyuubi namespace, where a ResourceQuota cannot limit one "
+                                                  "tenant")
+
+    @field_validator("quota")
+    @classmethod
+    def _quota_not_enforceable(cls, quota: Quota | None) -> Quota | None:
+        if quota is not None:
+            raise PydanticCustomError(
+                "quota_unenforced", "a tenant quota cannot be enforced yet: the tenant's Spark engines run in the "
+                "shared Kyuubi namespace, so a ResourceQuota would not limit them; remove quota", {})
+        return quota
 
 
 class PlatformSpec(SpecModel):

@@ -11,8 +11,9 @@ from konoha_gen.model.common import Identifier, Name, Quantity, SpecModel, Switc
 
 class Bucket(SpecModel):
     name: Name = Field(description="bucket name (DNS label, so it is also a valid S3 bucket name)")
-    expire_after_days: int | None = Field(None, ge=1, description="lifecycle rule: delete objects older than this many "
-                                                                  "days (default: keep)")
+    expire_after_days: int | None = Field(None, ge=1, le=36500, description="lifecycle rule: delete objects older "
+                                                                            "than this many days, at most 36500 "
+                                                                            "(default: keep)")
     versioning: bool = Field(False, description="enable S3 object versioning (default false)")
 
 
