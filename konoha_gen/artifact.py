@@ -42,7 +42,14 @@ def with_header(artifact: Artifact, spec_file: str) -> Artifact:
     header = header_line(artifact.path, spec_file)
     if header is None:
         return artifact
-    if artifact.content.startswith("#!"):  # the interpreter line must stay first
-        shebang, _, rest = artifact.content.partition("\n")
-        return Artifact(artifact.path, f"{shebang}\n{header}\n{rest}", artifact.emitter)
-    return Artifact(artifact.path, f"{header}\n{artifact.content}", artifact.emitter)
+    interpreter, body = split_interpreter(artifact.content)
+    return Artifact(artifact.path, f"{interpreter}{header}\n{body}", artifact.emitter)
+
+
+def split_interpreter(content: str) -> tuple[str, str]:
+    """(the `#!` line with its newline, or "", the rest): a script's interpreter line must stay first, so the
+    generated-file header goes below it."""
+    if not content.startswith("#!"):
+        return "", content
+    line, _, rest = content.partition("\n")
+    return f"{line}\n", rest

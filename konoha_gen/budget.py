@@ -26,6 +26,7 @@ from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import CHART_DATA_DIR
 from konoha_gen.chart_data import default_values
 from konoha_gen.components.base import PodBudget
+from konoha_gen.components.chart_values import get
 from konoha_gen.components.registry import components
 from konoha_gen.kube import load_documents
 from konoha_gen.quantity import MI, cpu_text, memory_bytes, memory_text, millicores, spark_bytes
@@ -127,10 +128,10 @@ def budget(platform: Platform, artifacts: list[Artifact]) -> Budget:
                 values = (load_documents(artifact.content) or ({},))[0] or {}
                 workload = entry.workload if release == definition.name else f"{release} {entry.workload}"
                 if entry.spark_conf is not None:
-                    lines += _spark_engine(definition.name, release, _get(values, entry.spark_conf), artifact.path)
+                    lines += _spark_engine(definition.name, release, get(values, entry.spark_conf), artifact.path)
                 else:
                     chart = CHART_DATA_DIR.get(definition.name, definition.name)
-                    lines.append(_line(definition.name, workload, values, _chart_values(chart), entry,
+                    lines.append(_line(definition.name, workload, values, default_values(chart), entry,
                                        artifact.path, f"konoha_gen/charts/{chart}/values.yaml"))
     capacity, source = _capacity(platform)
     reserve = _reserve(platform.spec.cluster.provider)
@@ -139,10 +140,10 @@ def budget(platform: Platform, artifacts: list[Artifact]) -> Budget:
 
 def _line(component: str, workload: str, values: Any, chart: Any, entry: PodBudget, where: str,
           chart_file: str = "") -> Line:
-    resources = _get(values, entry.resources)
+    resources = get(values, entry.resources)
     source = f"{where}: {entry.resources}"
     if not _has_requests(resources) and chart:
-        resources, source = _get(chart, entry.resources), f"chart default, {chart_file}: {entry.resources}"
+        resources, source = get(chart, entry.resources), f"chart default, {chart_file}: {entry.resources}"
     cpu, memory = _requests(resources)
     pods = 1
     if isinstance(entry.replicas, int):
@@ -186,7 +187,7 @@ def _capacity(platform: Platform) -> tuple[tuple[int, int] | None, str]:
 
 
 def _reserve(provider: str) -> tuple[Line, ...]:
-    flux = _chart_values("flux2")
+    flux = default_values("flux2")
     controllers = [name for name, v in flux.items() if isinstance(v, dict) and v.get("create") and "resources" in v]
     cpu = sum(_requests(flux[name]["resources"])[0] for name in controllers)
     memory = sum(_requests(flux[name]["resources"])[1] for name in controllers)
@@ -215,22 +216,9 @@ def _documents(artifacts: list[Artifact]) -> list[tuple[str, str, dict[str, Any]
     return found
 
 
-def _chart_values(chart: str) -> Any:
-    return default_values(chart)
-
-
-def _get(values: Any, path: str | tuple[str, ...]) -> Any:
-    node = values
-    for key in path.split(".") if isinstance(path, str) else path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
 def _get_or(values: Any, chart: Any, path: str) -> Any:
-    value = _get(values, path)
-    return _get(chart, path) if value is None else value
+    value = get(values, path)
+    return get(chart, path) if value is None else value
 
 
 def _has_requests(resources: Any) -> bool:

@@ -25,7 +25,6 @@ or foreign file) returns False, and the full check runs and reports exactly what
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
@@ -34,10 +33,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from konoha_gen import __version__
-
-LOCK_NAME = "konoha.lock.json"
-KEEP_NAME = ".konoha-keep"
-LOCK_FORMAT = 2
+from konoha_gen.artifact import LOCK_NAME
+from konoha_gen.write import LOCK_FORMAT, file_mode, foreign_files, is_inside
 
 
 def spec_label(spec: Path) -> str:
@@ -72,15 +69,15 @@ def _proven(spec: Path, out_dir: Path) -> bool:
     if list(files) != sorted(files) or LOCK_NAME in files:
         return False
     for path, entry in files.items():
-        if not _is_inside(path) or set(entry) != {"sha256", "mode"} or _through_link(out_dir, path):
+        if not is_inside(path) or set(entry) != {"sha256", "mode"} or _through_link(out_dir, path):
             return False
         target = out_dir / path
         data = target.read_bytes()
-        wanted = "0755" if data.startswith(b"#!") else "0644"
+        wanted = f"{file_mode(data):04o}"
         if (hashlib.sha256(data).hexdigest() != entry["sha256"] or entry["mode"] != wanted
                 or _mode_of(target) != wanted):
             return False
-    return not _has_foreign(out_dir, set(files) | {LOCK_NAME})
+    return not foreign_files(out_dir, set(files) | {LOCK_NAME})
 
 
 def _mode_of(path: Path) -> str | None:
@@ -91,35 +88,10 @@ def _mode_of(path: Path) -> str | None:
     return "0755" if info.st_mode & 0o100 else "0644"
 
 
-def _is_inside(path: str) -> bool:
-    pure = PurePosixPath(path)
-    return (bool(path) and not pure.is_absolute() and ".." not in pure.parts and str(pure) == path
-            and "\\" not in path and "\0" not in path)
-
-
 def _through_link(out_dir: Path, path: str) -> bool:
     current = out_dir
     for part in PurePosixPath(path).parts:
         current = current / part
         if current.is_symlink():
             return True
-    return False
-
-
-def _has_foreign(out_dir: Path, generated: set[str]) -> bool:
-    """Any file (or link) under out/ neither generated nor kept: the full check names it."""
-    try:
-        text = (out_dir / KEEP_NAME).read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    patterns = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    for root, dirs, names in os.walk(out_dir):
-        relative = os.path.relpath(root, out_dir)
-        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-            path = prefix + name
-            if path in generated or path == KEEP_NAME:
-                continue
-            if not any(fnmatch.fnmatchcase(path, p) or (p.endswith("/") and path.startswith(p)) for p in patterns):
-                return True
     return False

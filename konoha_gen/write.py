@@ -156,7 +156,7 @@ def plan(out_dir: Path, contents: dict[str, bytes]) -> Plan:
                 result.edited.append(path)
             result.delete.append(path)
     result.edited.sort()
-    result.foreign = _foreign(out_dir, set(contents) | set(previous))
+    result.foreign = foreign_files(out_dir, set(contents) | set(previous))
     return result
 
 
@@ -201,7 +201,7 @@ def _kept(path: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, p) or (p.endswith("/") and path.startswith(p)) for p in patterns)
 
 
-def _foreign(out_dir: Path, generated: set[str]) -> list[str]:
+def foreign_files(out_dir: Path, generated: set[str]) -> list[str]:
     """Files (and links) under out/ that neither this build nor the last generated, nor .konoha-keep lists."""
     if not out_dir.is_dir():
         return []

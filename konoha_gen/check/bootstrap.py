@@ -224,7 +224,7 @@ def _release(step: _Step, path: str, what: str, body: dict[str, Any], texts: dic
             continue
         step.provides.update({("crd", crd): f"{what} (chart {chart})" for crd in definition.crds})
         step.provides[("running", component)] = what
-        for hook in getattr(definition, "hooks_under_wait", ()):
+        for hook in definition.hooks_under_wait:
             if get(values, hook.path, hook.default) != hook.value:
                 problems.append(OutputProblem(path, f"{what} runs a Helm hook under Flux's wait: {hook.path} is "
                                                     f"{get(values, hook.path, hook.default)!r}, and the chart needs "

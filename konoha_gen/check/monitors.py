@@ -26,6 +26,7 @@ from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import CATALOG
 from konoha_gen.check.k8s import kubernetes_objects, load_documents
 from konoha_gen.components.base import MetricsPort
+from konoha_gen.components.chart_values import get
 from konoha_gen.components.registry import components
 from konoha_gen.errors import OutputProblem
 from konoha_gen.resolved import Platform
@@ -81,9 +82,9 @@ def _check_metrics_configs(docs: list[_Doc]) -> list[OutputProblem]:
     configmaps = {(d.namespace, d.name): d.doc.get("data") or {} for d in docs if d.kind == "ConfigMap"}
     problems = []
     for d in docs:
-        config = _get(d.doc, "spec.kafka.metricsConfig" if d.kind == "Kafka" else "spec.metricsConfig") \
+        config = get(d.doc, "spec.kafka.metricsConfig" if d.kind == "Kafka" else "spec.metricsConfig") \
             if d.kind in ("Kafka", "KafkaConnect") else None
-        ref = _get(config or {}, "valueFrom.configMapKeyRef")
+        ref = get(config or {}, "valueFrom.configMapKeyRef")
         if ref and ref.get("key") not in configmaps.get((d.namespace, ref.get("name")), {}):
             problems.append(OutputProblem(d.path, f"{d.kind} {d.name}: metricsConfig reads key '{ref.get('key')}' of "
                                           f"ConfigMap '{ref.get('name')}', which the tree does not create in "
@@ -165,21 +166,12 @@ def _values(release: _Doc, texts: dict[str, str]) -> dict[str, Any]:
     return values if isinstance(values, dict) else {}
 
 
-def _get(values: dict[str, Any], dotted: str, default: Any = None) -> Any:
-    node: Any = values
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return default
-        node = node[key]
-    return node
-
-
 # -- 2. selected by Prometheus -----------------------------------------------
 def _check_selected(docs: list[_Doc], monitors: list[_Doc], texts: dict[str, str]) -> list[OutputProblem]:
     releases = [d for d in docs if d.kind == "HelmRelease" and _chart(d.doc) == "kube-prometheus-stack"]
     problems = []
     for release in releases:
-        spec = _get(_values(release, texts), "prometheus.prometheusSpec", {}) or {}
+        spec = get(_values(release, texts), "prometheus.prometheusSpec", {}) or {}
         release_name = str(release.doc["spec"].get("releaseName", release.name))
         for monitor in monitors:
             key = "serviceMonitor" if monitor.kind == "ServiceMonitor" else "podMonitor"
@@ -199,9 +191,9 @@ def _exposures(docs: list[_Doc], artifacts: list[Artifact], texts: dict[str, str
     for d in docs:
         if d.kind == "HelmRelease":
             yield from _chart_exposures(d, _values(d, texts))
-        elif d.kind == "Kafka" and _get(d.doc, "spec.kafka.metricsConfig"):
+        elif d.kind == "Kafka" and get(d.doc, "spec.kafka.metricsConfig"):
             yield _strimzi(d, "Kafka")
-        elif d.kind == "KafkaConnect" and _get(d.doc, "spec.metricsConfig"):
+        elif d.kind == "KafkaConnect" and get(d.doc, "spec.metricsConfig"):
             yield _strimzi(d, "KafkaConnect")
     for artifact in artifacts:
         if artifact.path.endswith(".spark-defaults.conf"):

@@ -18,6 +18,7 @@ from konoha_gen.components.base import (
     ServiceDef,
     Values,
     WebUiDef,
+    sso,
 )
 from konoha_gen.components.chart_values import admin_group, database, get, oidc, prometheus, secret, setting
 from konoha_gen.components.promql import selector
@@ -210,9 +211,8 @@ def dashboard(p: Platform) -> tuple[str, list[Panel]]:
 
 def _depends_on(spec: PlatformSpec) -> list[str]:
     airflow = spec.orchestration.airflow
-    sso = ["keycloak"] if spec.identity.keycloak.enabled else []
     targets = {"kyuubi" for c in airflow.connections if c.kyuubi} | {"trino" for c in airflow.connections if c.trino}
-    return ["cloudnative-pg", "vault-secrets-operator", *sso, *sorted(targets)]
+    return ["cloudnative-pg", "vault-secrets-operator", *sso(spec), *sorted(targets)]
 
 
 COMPONENT = ComponentDef(

@@ -152,6 +152,11 @@ ChartMetrics = Callable[[str, str, Values, str], Iterator[MetricsPort]]
 SecretShape = Callable[[PlatformSpec, tuple[Database, ...], str, frozenset[str]], tuple[tuple[str, str], ...]]
 
 
+def sso(spec: PlatformSpec) -> list[str]:
+    """The dependency of a component whose users log in through Keycloak: Keycloak, when the spec runs it."""
+    return ["keycloak"] if spec.identity.keycloak.enabled else []
+
+
 def _nothing(*_: Any) -> list[Any]:
     return []
 

@@ -62,10 +62,10 @@ def resources(memory: str, cpu: str = "100m") -> Values:
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
 
 
-def get(values: Values, dotted: str, default: Any = None) -> Any:
-    """A nested value by dotted path; `default` when a step is missing."""
+def get(values: Any, dotted: str | tuple[str, ...], default: Any = None) -> Any:
+    """A nested value by dotted path (or by keys, for keys that hold dots); `default` when a step is missing."""
     node: Any = values
-    for key in dotted.split("."):
+    for key in dotted.split(".") if isinstance(dotted, str) else dotted:
         if not isinstance(node, dict) or key not in node:
             return default
         node = node[key]

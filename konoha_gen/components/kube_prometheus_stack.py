@@ -3,7 +3,7 @@ failures, components/monitoring.py) and Grafana with its dashboards sidecar and 
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, OidcDef, PodBudget, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, OidcDef, PodBudget, Release, ServiceDef, Values, WebUiDef, sso
 from konoha_gen.components.chart_values import admin_group, fullname, oidc, resources, secret, setting
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.resolved import Component, Platform
@@ -100,7 +100,7 @@ def _web_ui(spec: PlatformSpec) -> WebUiDef | None:
 
 
 def _depends_on(spec: PlatformSpec) -> list[str]:
-    return ["vault-secrets-operator", *(["keycloak"] if spec.identity.keycloak.enabled else [])]
+    return ["vault-secrets-operator", *sso(spec)]
 
 
 def _services(release: str, values: Values) -> list[tuple[str, tuple[int, ...]]]:

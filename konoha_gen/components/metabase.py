@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values, WebUiDef
+from konoha_gen.components.base import ComponentDef, PodBudget, Release, ServiceDef, Values, WebUiDef, sso
 from konoha_gen.components.chart_values import database, fullname, resources, setting
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.resolved import Component, Platform
@@ -19,8 +19,7 @@ def values(p: Platform, c: Component) -> Values:
 
 
 def _depends_on(spec: PlatformSpec) -> list[str]:
-    sso = ["keycloak"] if spec.identity.keycloak.enabled else []
-    return ["trino", "cloudnative-pg", "vault-secrets-operator", *sso]
+    return ["trino", "cloudnative-pg", "vault-secrets-operator", *sso(spec)]
 
 
 COMPONENT = ComponentDef(

@@ -15,6 +15,7 @@ from konoha_gen.components.base import (
     ServiceDef,
     Values,
     WebUiDef,
+    sso,
 )
 from konoha_gen.components.chart_values import fullname, get, oidc, prometheus, resources, secret, service, setting
 from konoha_gen.components.promql import selector
@@ -99,7 +100,7 @@ COMPONENT = ComponentDef(
     name="minio", title="MinIO", layer="storage", catalog="minio",
     enabled=lambda spec: spec.storage.object_store.enabled, switch="spec.storage.objectStore.enabled",
     # the console logs in through Keycloak: its client secret exists once Keycloak is configured
-    depends_on=lambda spec: ["vault-secrets-operator", *(["keycloak"] if spec.identity.keycloak.enabled else [])],
+    depends_on=lambda spec: ["vault-secrets-operator", *sso(spec)],
     service=ServiceDef(9000),
     workloads=lambda spec: (("Deployment", "minio"),),
     # the chart's console Service: <fullname>-console

@@ -16,6 +16,7 @@ from konoha_gen.components.base import (
     Values,
     VaultRead,
     WebUiDef,
+    sso,
 )
 from konoha_gen.components.chart_values import (
     fullname,
@@ -176,8 +177,7 @@ def dashboard(p: Platform) -> tuple[str, list[Panel]]:
 
 
 def _depends_on(spec: PlatformSpec) -> list[str]:
-    sso = ["keycloak"] if spec.identity.keycloak.enabled else []
-    return ["hive-metastore", "minio", "vault-secrets-operator", *sso]
+    return ["hive-metastore", "minio", "vault-secrets-operator", *sso(spec)]
 
 
 COMPONENT = ComponentDef(
