@@ -7,6 +7,7 @@ insertion order, multi-line strings use literal blocks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -64,3 +65,16 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 def load_documents(text: str) -> tuple[Any, ...]:
     """The YAML documents of a text, parsed once per content (the checks and the budget share it)."""
     return tuple(yaml.load_all(text, Loader=_Loader))
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every string of a parsed document, keys included, depth first."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings(key)
+            yield from strings(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from strings(item)
+    elif isinstance(node, str):
+        yield node

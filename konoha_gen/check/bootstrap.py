@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import CATALOG
+from konoha_gen.check.endpoints import BUCKET_URI
 from konoha_gen.check.k8s import load_documents
 from konoha_gen.check.monitors import applied_files
 from konoha_gen.components import flux
 from konoha_gen.components.chart_values import get
 from konoha_gen.components.registry import components
 from konoha_gen.errors import OutputProblem
+from konoha_gen.kube import strings
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 
 CHECK = "bootstrap"
@@ -44,7 +44,6 @@ BUILT_IN_GROUPS = frozenset({"", "apps", "batch", "policy", "networking.k8s.io",
 #: Objects that write to the object store the moment they run (the Iceberg sink; a Job naming a bucket): the buckets
 #: they name must exist by then. Servers that only reach it on a query start without it.
 BUCKET_USERS = frozenset({"Job", "CronJob", "KafkaConnector"})
-_BUCKET = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
 #: Terraform provider -> the component whose server it logs in to when configured.
 PROVIDER_SERVERS = {"vault": "vault", "keycloak": "keycloak", "minio": "minio"}
 Fact = tuple[str, ...]
@@ -191,7 +190,7 @@ def _document(step: _Step, path: str, doc: dict[str, Any], platform: Platform, t
     if group not in BUILT_IN_GROUPS:
         step.requires.append((("crd", f"{group}/{kind}"), path, what))
     if kind in BUCKET_USERS:  # they write to the object store as soon as they run
-        for bucket in sorted(set(_BUCKET.findall(yaml.safe_dump(body)))):
+        for bucket in sorted({b for text in strings(body) for b in BUCKET_URI.findall(text)}):
             step.requires.append((("bucket", bucket), path, what))
     if kind == "HelmRelease":
         return _release(step, path, what, body, texts)

@@ -37,7 +37,7 @@ CHECK = "endpoints"
 _ADDRESS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)"
                       r"\.svc(?:\.cluster\.local)?"
                       r"(?::(\d+))?(?![A-Za-z0-9-])")
-_BUCKET = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
+BUCKET_URI = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
 #: Always there: the API server Spark submits to.
 BUILT_IN = {("kubernetes", "default"): (443,)}
 
@@ -180,7 +180,7 @@ def _buckets(artifacts: list[Artifact]) -> list[OutputProblem]:
     for artifact in artifacts:
         if artifact.path.startswith("terraform/"):
             continue
-        for bucket in sorted(set(_BUCKET.findall(artifact.content)) - created):
+        for bucket in sorted(set(BUCKET_URI.findall(artifact.content)) - created):
             problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/30-storage "
                                                          "does not create "
                                                          f"(buckets: {', '.join(sorted(created)) or 'none'})", CHECK))

@@ -32,6 +32,7 @@ _NAMING_SUFFIXES = ("name", "ref", "keyref", "file", "path", "mount")
 _CREDENTIAL_KEYS = ("secretkey", "accesskey", "apikey", "privatekey", "sshkey", "fernetkey")
 
 
+@lru_cache(maxsize=4096)
 def credential_key(key: str) -> bool:
     """True for keys whose value would be a credential itself, false for keys that name a Secret
     or a key inside one (existingSecret, passwordKey, secretName, apiSecretKeySecretName)."""
@@ -51,11 +52,20 @@ def scan(artifacts: list[Artifact]) -> list[OutputProblem]:
     problems: list[OutputProblem] = []
     for artifact in artifacts:
         structured = artifact.path.endswith((".yaml", ".yml", ".json"))
-        if structured:
-            problems.extend(_structural(artifact))
+        documents = _documents(artifact) if structured else None
+        if documents is not None:
+            problems.extend(_structural(artifact, documents))
         problems.extend(_assignments(artifact, embedded_only=structured))
-        problems.extend(_textual(artifact))
+        problems.extend(_textual(artifact, values_scanned=documents is not None))
     return problems
+
+
+def _documents(artifact: Artifact) -> tuple[Any, ...] | None:
+    """The parsed documents, or None when the text does not parse (the structure check reports that)."""
+    try:
+        return load_documents(artifact.content)
+    except Exception:
+        return None
 
 
 #: `key = value` / `key: value` lines of properties, conf, HCL and env files.
@@ -88,11 +98,9 @@ def _assignments(artifact: Artifact, *, embedded_only: bool) -> Iterator[OutputP
             yield OutputProblem(artifact.path, f"line {number}: {key} holds a literal credential", CHECK)
 
 
-def _structural(artifact: Artifact) -> Iterator[OutputProblem]:
-    try:
-        documents = load_documents(artifact.content)
-    except Exception:
-        return
+def _structural(artifact: Artifact, documents: tuple[Any, ...]) -> Iterator[OutputProblem]:
+    """Every key and value of every document: token-shaped credentials (once per distinct text) and literals under
+    credential keys."""
     for index, document in enumerate(documents):
         for path, value in _leaves(document, ()):
             for text in (*path, value):  # label keys carry text too
@@ -122,11 +130,16 @@ def _leaves(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
 
 
 @cache
-def _detectors() -> tuple[Any, ...]:
+def _line_detectors(structured: bool) -> tuple[tuple[Any, re.Pattern[str]], ...]:
+    """The detectors that need a line's context, each with a pattern every line it can flag contains: keywords (not
+    in YAML/JSON, where the structural pass reads keys exactly) and high-entropy quoted strings. Token-shaped
+    credentials are _token_in's, on every line whatever its key."""
     from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
-    from detect_secrets.plugins.keyword import KeywordDetector
+    from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
-    return (*_token_detectors(), KeywordDetector(), Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0))
+    quoted = re.compile("[\"']")
+    keywords = () if structured else ((KeywordDetector(), re.compile("|".join(DENYLIST), re.IGNORECASE)),)
+    return (*keywords, (Base64HighEntropyString(limit=4.5), quoted), (HexHighEntropyString(limit=3.0), quoted))
 
 
 @cache
@@ -145,39 +158,44 @@ def _token_detectors() -> tuple[Any, ...]:
             JwtTokenDetector(), BasicAuthDetector())
 
 
+@cache
+def _token_shapes() -> tuple[re.Pattern[str], ...]:
+    """Every token detector's own patterns: a text none of them matches holds no token, so the detectors (a
+    generator and filters per pattern) run only on the few texts one matches. (Searched one by one: an alternation
+    of them all is twice as slow, as it loses each pattern's literal prefix.)"""
+    return tuple(regex for detector in _token_detectors() for regex in detector.denylist)
+
+
 @lru_cache(maxsize=65536)
 def _token_in(text: str) -> str | None:
     """The type of the first token-shaped credential in one value or line (once per distinct text)."""
-    if len(text) < 10 or REFERENCE.match(text):
+    if len(text) < 10 or REFERENCE.match(text) or not any(shape.search(text) for shape in _token_shapes()):
         return None
-    from detect_secrets.settings import default_settings
-
-    with default_settings():
-        for line in text.splitlines() or [text]:
-            for detector in _token_detectors():
-                for found in detector.analyze_line(filename="artifact.txt", line=line, line_number=1):
-                    if not REFERENCE.match(str(found.secret_value or "")):
-                        return str(found.type)
+    for line in text.splitlines() or [text]:
+        for detector in _token_detectors():
+            for found in detector.analyze_string(line):
+                if not REFERENCE.match(found):
+                    return str(detector.secret_type)
     return None
 
 
-def _textual(artifact: Artifact) -> Iterator[OutputProblem]:
-    from detect_secrets.settings import default_settings
-
+def _textual(artifact: Artifact, *, values_scanned: bool) -> Iterator[OutputProblem]:
+    """Every line: token shapes (in parsed YAML/JSON only comment lines: the structural pass read every key and
+    value), then keywords and high-entropy quoted strings."""
     suffix = artifact.path.rsplit(".", 1)[-1]
     filename = f"artifact.{suffix}"  # detectors tune their patterns by file type
-    with default_settings():
-        for number, line in enumerate(artifact.content.splitlines(), 1):
-            kind = _token_in(line.strip())
-            if kind:
-                yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({kind})", CHECK)
+    for number, line in enumerate(artifact.content.splitlines(), 1):
+        stripped = line.strip()
+        kind = _token_in(stripped) if not values_scanned or stripped.startswith("#") else None
+        if kind:
+            yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({kind})", CHECK)
+            continue
+        if len(stripped) < 16:
+            continue  # shorter than any token or key the detectors know; keywords are the other passes' job
+        for kind, value in _findings(filename, line):
+            if REFERENCE.match(value) or _names_a_secret(line, value):
                 continue
-            if len(line.strip()) < 16:
-                continue  # shorter than any token or key the detectors know; keywords are the other passes' job
-            for kind, value in _findings(filename, line):
-                if REFERENCE.match(value) or _names_a_secret(line, value):
-                    continue
-                yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({kind})", CHECK)
+            yield OutputProblem(artifact.path, f"line {number}: looks like a credential ({kind})", CHECK)
 
 
 #: (file name, line) -> what the detectors find in it: a line is scanned once per distinct text and file type,
@@ -190,13 +208,9 @@ def _findings(filename: str, line: str) -> tuple[tuple[str, str], ...]:
     key = (filename, line)
     found = _FOUND.get(key)
     if found is None:
-        # In YAML/JSON the structural pass reads keys exactly; detect-secrets' keyword heuristics only add cost there.
         structured = filename.endswith((".yaml", ".yml", ".json"))
-        # Token-shaped credentials are found on every line by _token_in, whatever key the line names.
-        tokens = _token_detectors()
-        detectors = [d for d in _detectors() if d not in tokens
-                     and (not structured or type(d).__name__ != "KeywordDetector")]
-        found = tuple((str(secret.type), str(secret.secret_value or "")) for detector in detectors
+        found = tuple((str(secret.type), str(secret.secret_value or ""))
+                      for detector, needed in _line_detectors(structured) if needed.search(line)
                       for secret in detector.analyze_line(filename=filename, line=line, line_number=0))
         _FOUND[key] = found
     return found
