@@ -7,6 +7,7 @@ insertion order, multi-line strings use literal blocks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -32,10 +33,18 @@ def _represent_str(dumper: Any, value: str) -> Any:
 _Dumper.add_representer(str, _represent_str)
 
 
+#: YAML text dump() wrote -> the documents it wrote it from. PyYAML's safe dumper writes plain data (str, int, bool,
+#: None, lists, dicts) so that it reads back equal, so the checks take these instead of parsing the text again
+#: (tests/test_emit_parse.py reads every generated file back and compares).
+_DUMPED: dict[str, tuple[Any, ...]] = {}
+
+
 def dump(*documents: Doc) -> str:
     """One or more documents as YAML text, separated by '---'."""
-    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096,
-                         explicit_start=len(documents) > 1)
+    text: str = yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096,
+                              explicit_start=len(documents) > 1)
+    _DUMPED[text] = documents
+    return text
 
 
 def labels(platform: Platform, component: str) -> dict[str, str]:
@@ -63,7 +72,16 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 
 @cache
 def load_documents(text: str) -> tuple[Any, ...]:
-    """The YAML documents of a text, parsed once per content (the checks and the budget share it)."""
+    """The YAML documents of a text, read once per content (the checks and the budget share them): those dump()
+    wrote it from (below a header comment, if any), a JSON text's one value, or else parsed."""
+    dumped = _DUMPED.get(text.partition("\n")[2] if text.startswith("#") else text)
+    if dumped is not None:
+        return dumped
+    if text.startswith("{"):
+        try:
+            return (json.loads(text),)  # JSON is YAML; its own parser reads it many times faster
+        except ValueError:
+            pass
     return tuple(yaml.load_all(text, Loader=_Loader))
 
 

@@ -1,28 +1,25 @@
-"""Stage 1: YAML text -> plain data plus the line/column of every node.
+"""Stage 1: the spec file -> plain data plus the line/column of every node (konoha_gen/yaml_core.py reads it).
 
-ruamel.yaml's round-trip loader keeps positions (`.lc`); we convert its
-Commented* containers into plain dicts/lists for pydantic and record where
-each value and each key sits, keyed by the node's path tuple. Duplicate keys
-are errors; aliases are expanded with a fixed bound so alias bombs fail fast.
+Before anything is read: bounded size, line length and file name. Before anything is constructed: one pass over
+the parser's events refuses unknown tags, a second document, and aliases that would expand too far or into
+themselves, so alias bombs fail fast. Duplicate keys are errors.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.error import MarkedYAMLError, YAMLError
+from yaml.nodes import MappingNode, Node
 
 from konoha_gen.errors import Diagnostic, KonohaError, shown
-
-PathKey = tuple[str | int, ...]
+from konoha_gen.yaml_core import Converter, CoreComposer, events, node_position
+from konoha_gen.yaml_core import PathKey as PathKey
+from konoha_gen.yaml_core import Pos as Pos
+from konoha_gen.yaml_core import format_path as format_path
 
 #: Upper bound on nodes after alias expansion; a real spec has a few hundred.
 MAX_NODES = 50_000
@@ -34,12 +31,6 @@ MAX_BYTES = 1024 * 1024
 MAX_LINE = 10_000
 #: Upper bound on aliases (*name) in the document; a real spec has a handful, if any.
 MAX_ALIASES = 1_000
-
-
-@dataclass(frozen=True)
-class Pos:
-    line: int  # 1-based
-    column: int  # 1-based
 
 
 @dataclass(frozen=True)
@@ -69,17 +60,6 @@ class LoadedSpec:
     def diagnostic(self, path: PathKey, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
         pos = self.locate(path, key=key)
         return Diagnostic(self.file, pos.line, pos.column, format_path(path), message, hint)
-
-
-def format_path(path: PathKey) -> str:
-    """('spec', 'tenants', 0, 'name') -> 'spec.tenants[0].name'."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{shown(part)}" if text else shown(part)
-    return text or "<root>"
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
@@ -114,11 +94,11 @@ def load_text(raw: bytes, file: str) -> LoadedSpec:
     if document is None:
         raise KonohaError([Diagnostic(file, 1, 1, "<root>", "the spec is empty",
                                       "see docs/spec-reference.md for apiVersion, kind, metadata and spec")])
-    if not isinstance(document, CommentedMap):
+    if not isinstance(document, MappingNode):
         message = "the spec must be a mapping (apiVersion, kind, metadata, spec)"
         raise KonohaError([Diagnostic(file, 1, 1, "<root>", message)])
-    converter = _Converter()
-    converter.values[()] = Pos(document.lc.line + 1, document.lc.col + 1)
+    converter = Converter(file)
+    converter.values[()] = node_position(document)
     data = converter.convert(document, ())
     return LoadedSpec(file, data, converter.values, converter.keys, hashlib.sha256(raw).hexdigest())
 
@@ -132,19 +112,15 @@ def _check_lines(text: str, file: str) -> None:
                                           "use a YAML block scalar (|) for long text")])
 
 
-def _parse(text: str, file: str) -> Any:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
+def _parse(text: str, file: str) -> Node | None:
+    """The document's node graph (aliases shared, not expanded), after the event scan has bounded it."""
     try:
-        _EventScan(file).scan(YAML(typ="rt").parse(text))
-        documents = list(yaml.load_all(text))
+        _EventScan(file).scan(events(text))
+        return cast("Node | None", CoreComposer(text).get_single_node())
     except MarkedYAMLError as exc:
-        raise KonohaError([_yaml_diagnostic(exc, file, text)]) from None
+        raise KonohaError([_yaml_diagnostic(exc, file)]) from None
     except YAMLError as exc:  # unmarked errors: rare, no position available
         raise KonohaError([Diagnostic(file, 1, 1, "<yaml>", f"invalid YAML: {type(exc).__name__}")]) from None
-    except RecursionError:
-        raise KonohaError([Diagnostic(file, 1, 1, "<yaml>", "the YAML document is nested too deeply")]) from None
-    return documents[0] if documents else None
 
 
 @dataclass
@@ -167,9 +143,9 @@ class _EventScan:
     """One pass over the parser events, before anything is constructed.
 
     Catches what construction would hide or blow up: a second document, a
-    root that is not a mapping, an alias to an enclosing anchor (ruamel turns
-    it into null), and aliases whose expansion exceeds MAX_NODES or MAX_DEPTH
-    (reported at the innermost collection that exceeds it).
+    root that is not a mapping, an alias to an enclosing anchor (a cycle),
+    and aliases whose expansion exceeds MAX_NODES or MAX_DEPTH (reported at
+    the innermost collection that exceeds it).
     """
 
     def __init__(self, file: str) -> None:
@@ -259,25 +235,12 @@ class _EventScan:
                       "use anchors and aliases sparingly")
 
 
-_DUPLICATE = re.compile(r'found duplicate key "(.*)" with value')
-
-
-def _yaml_diagnostic(exc: MarkedYAMLError, file: str, text: str) -> Diagnostic:
-    """Map a ruamel error to a diagnostic without echoing document content.
-
-    ruamel's own text quotes values (a duplicate key's value may be a secret),
-    so we keep only the problem description and the marks. An unclosed
-    bracket or quote is reported where it was opened.
-    """
+def _yaml_diagnostic(exc: MarkedYAMLError, file: str) -> Diagnostic:
+    """Map a parser error to a diagnostic without echoing document content: only the problem description and the
+    marks are kept. An unclosed bracket or quote is reported where it was opened."""
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or exc.context or "invalid YAML"
-    duplicate = _DUPLICATE.search(problem)
-    if duplicate:
-        first = _first_key_line(text, exc.context_mark, duplicate.group(1))
-        where = f" (first defined on line {first})" if first else ""
-        return Diagnostic(file, line, column, "<yaml>", f"duplicate key '{duplicate.group(1)}'{where}",
-                          "each key may appear once in a mapping")
     context, opened = exc.context or "", exc.context_mark
     if opened is not None and context.startswith(_UNCLOSED):
         return Diagnostic(file, opened.line + 1, opened.column + 1, "<yaml>",
@@ -288,88 +251,3 @@ def _yaml_diagnostic(exc: MarkedYAMLError, file: str, text: str) -> Diagnostic:
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted scalar", "while scanning a block scalar")
 
 
-def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
-    """Line of the first occurrence of `key` in the mapping starting at `mapping_mark`."""
-    if mapping_mark is None:
-        return None
-    try:
-        stack = [YAML(typ="rt").compose(text)]
-    except YAMLError:
-        return None
-    while stack:
-        node = stack.pop()
-        if isinstance(node, MappingNode):
-            start = node.start_mark
-            if (start.line, start.column) == (mapping_mark.line, mapping_mark.column):
-                for key_node, _value in node.value:
-                    if isinstance(key_node, ScalarNode) and key_node.value == key:
-                        return int(key_node.start_mark.line) + 1
-            stack.extend(child for pair in node.value for child in pair)
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
-    return None
-
-
-class _Converter:
-    """Round-trip nodes -> plain Python data, recording positions as it goes.
-
-    The event scan has already bounded size, depth and recursion.
-    """
-
-    def __init__(self) -> None:
-        self.values: dict[PathKey, Pos] = {}
-        self.keys: dict[PathKey, Pos] = {}
-
-    def convert(self, node: Any, path: PathKey) -> Any:
-        if isinstance(node, CommentedMap):
-            return self._mapping(node, path)
-        if isinstance(node, CommentedSeq):
-            return self._sequence(node, path)
-        return _scalar(node)
-
-    def _mapping(self, node: CommentedMap, path: PathKey) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        for key in node:  # iterating a CommentedMap includes '<<' merged keys
-            plain_key = _scalar(key) if not isinstance(key, (CommentedMap, CommentedSeq)) else str(key)
-            child: PathKey = (*path, plain_key)
-            self._remember(child, node, key)
-            result[plain_key] = self.convert(node[key], child)
-        return result
-
-    def _sequence(self, node: CommentedSeq, path: PathKey) -> list[Any]:
-        items = []
-        for index, item in enumerate(node):
-            child: PathKey = (*path, index)
-            try:
-                line, column = node.lc.item(index)
-                self.values.setdefault(child, Pos(line + 1, column + 1))
-            except (KeyError, IndexError, TypeError, AttributeError):
-                pass
-            items.append(self.convert(item, child))
-        return items
-
-    def _remember(self, child: PathKey, node: CommentedMap, key: Any) -> None:
-        try:
-            key_line, key_column = node.lc.key(key)
-            value_line, value_column = node.lc.value(key)
-        except (KeyError, TypeError, AttributeError):
-            return  # merged ('<<') keys have no position of their own
-        self.keys.setdefault(child, Pos(key_line + 1, key_column + 1))
-        self.values.setdefault(child, Pos(value_line + 1, value_column + 1))
-
-
-def _scalar(value: Any) -> Any:
-    """ruamel scalar subclasses -> the plain built-in types pydantic expects."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if hasattr(value, "value"):  # TaggedScalar and friends
-        return str(value.value)
-    return str(value)
