@@ -111,6 +111,11 @@ class Budget:
 def budget(platform: Platform, artifacts: list[Artifact]) -> Budget:
     lines: list[Line] = []
     documents = _documents(artifacts)
+    values_files: dict[str, list[tuple[str, Artifact]]] = {}  # component folder -> (release, values file)
+    for artifact in artifacts:
+        path = PurePosixPath(artifact.path)
+        if path.name.startswith("values-"):
+            values_files.setdefault(path.parent.name, []).append((path.stem.removeprefix("values-"), artifact))
     for definition in components():
         if not platform.has(definition.name):
             continue
@@ -120,11 +125,7 @@ def budget(platform: Platform, artifacts: list[Artifact]) -> Budget:
                                 entry, f"{path} {entry.kind}")
                           for folder, path, doc in documents if doc.get("kind") == entry.kind]
                 continue
-            for artifact in artifacts:
-                path = PurePosixPath(artifact.path)
-                if path.parent.name != definition.name or not path.name.startswith("values-"):
-                    continue
-                release = path.stem.removeprefix("values-")
+            for release, artifact in values_files.get(definition.name, []):
                 values = (load_documents(artifact.content) or ({},))[0] or {}
                 workload = entry.workload if release == definition.name else f"{release} {entry.workload}"
                 if entry.spark_conf is not None:

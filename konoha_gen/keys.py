@@ -126,15 +126,12 @@ def connector_key_problem(plugin: str, key: str, config: dict[str, str],
                           version: str = CATALOG["debezium"].version) -> str | None:
     """None if `key` is a real key of the pinned `plugin` release (or of Kafka Connect), else the problem."""
     sections = connect_sections(version)
-    if key in sections["refused"] or any(key.startswith(f"{r}.") or ("*" in r and fnmatch.fnmatchcase(key, r))
-                                         for r in sections["refused"]):
+    if _refused_connector_key(key, version):
         return (f"'{key}' is refused: removed upstream, silently ignored or not to be set "
                 "(konoha_gen/data/connect-keys.txt)")
-    names = CONNECTOR_SECTIONS[plugin]
-    keys = frozenset().union(*(sections.get(n, frozenset()) for n in names))
+    keys, prefixes = _connector_keys(plugin, version)
     if key in keys:
         return None
-    prefixes = sorted(frozenset().union(*(sections.get(f"{n}.prefixes", frozenset()) for n in names)))
     if key.startswith("transforms.") and key.count(".") >= 2:
         alias = key.split(".")[1]
         declared = [a.strip() for a in config.get("transforms", "").split(",") if a.strip()]
@@ -152,6 +149,21 @@ def connector_key_problem(plugin: str, key: str, config: dict[str, str],
     if any(key.startswith(prefix) for prefix in prefixes):
         return None
     return f"'{key}' is not a {plugin} connector key of the pinned release{_suggest(key, keys)}"
+
+
+@cache
+def _refused_connector_key(key: str, version: str) -> bool:
+    refused = connect_sections(version)["refused"]
+    return key in refused or any(key.startswith(f"{r}.") or ("*" in r and fnmatch.fnmatchcase(key, r))
+                                 for r in refused)
+
+
+@cache
+def _connector_keys(plugin: str, version: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(the keys, the key prefixes) of a plugin's sections: its own, Debezium's common ones and Kafka Connect's."""
+    sections, names = connect_sections(version), CONNECTOR_SECTIONS[plugin]
+    keys = frozenset().union(*(sections.get(n, frozenset()) for n in names))
+    return keys, tuple(sorted(frozenset().union(*(sections.get(f"{n}.prefixes", frozenset()) for n in names))))
 
 
 #: The connector classes konoha-gen knows the keys of, and their plugin.

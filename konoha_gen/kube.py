@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import yaml
+from yaml.nodes import ScalarNode
 
 from konoha_gen.resolved import Platform
 
@@ -22,15 +23,32 @@ Doc = dict[str, Any]
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """libyaml's emitter when present (several times faster).
 
-    List items sit at their key's indent, as kubectl prints them."""
+    List items sit at their key's indent, as kubectl prints them. Plain scalars skip the representer's generic
+    dispatch, and whether a string may go unquoted is decided once per distinct string: the output is the same."""
+
+    def represent_data(self, data: Any) -> Any:
+        kind = type(data)
+        if kind is str:
+            return ScalarNode("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+        if kind is bool:
+            return ScalarNode("tag:yaml.org,2002:bool", "true" if data else "false")
+        if kind is int:
+            return ScalarNode("tag:yaml.org,2002:int", str(data))
+        if data is None:
+            return ScalarNode("tag:yaml.org,2002:null", "null")
+        return super().represent_data(data)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        return _resolve(kind, value, implicit) if kind is ScalarNode else super().resolve(kind, value, implicit)
 
 
-def _represent_str(dumper: Any, value: str) -> Any:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+_RESOLVER = yaml.resolver.Resolver()
 
 
-_Dumper.add_representer(str, _represent_str)
+@lru_cache(maxsize=65536)
+def _resolve(kind: Any, value: Any, implicit: Any) -> Any:
+    """The tag a scalar would get read back (no path resolvers are registered, so nothing else matters)."""
+    return _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 #: YAML text dump() wrote -> the documents it wrote it from. PyYAML's safe dumper writes plain data (str, int, bool,

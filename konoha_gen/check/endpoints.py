@@ -93,8 +93,10 @@ def _match(path: str, name: str, namespace: str, port: int | None,
 
 
 def _addresses(artifact: Artifact) -> Iterator[tuple[str, str, int | None]]:
-    for match in _ADDRESS.finditer(artifact.content):
-        yield match.group(1), match.group(3), int(match.group(5)) if match.group(5) else None
+    for line in artifact.content.splitlines():
+        if ".svc" in line:  # the regex has no literal prefix to skip ahead with: look only where one can match
+            for match in _ADDRESS.finditer(line):
+                yield match.group(1), match.group(3), int(match.group(5)) if match.group(5) else None
     if artifact.path.endswith((".yml", ".yaml")):  # host and port as sibling keys (dbt profiles, database settings)
         try:
             documents = load_documents(artifact.content)
