@@ -63,6 +63,7 @@ class SchemaSet:
     def __init__(self, kubernetes_version: str, crd_dir: Path | None = None) -> None:
         self.core_dir = _core_dir(kubernetes_version)
         self.crd_dir = crd_dir or VENDORED
+        self._validators: dict[tuple[str, str], Any] = {}
 
     def errors(self, doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
         """(field path, message) for each problem of one document."""
@@ -70,7 +71,9 @@ class SchemaSet:
         if not isinstance(api_version, str) or not isinstance(kind, str):
             yield "<root>", "not a Kubernetes object: apiVersion and kind are required"
             return
-        validator = self._validator(api_version, kind)
+        if (api_version, kind) not in self._validators:
+            self._validators[(api_version, kind)] = self._validator(api_version, kind)
+        validator = self._validators[(api_version, kind)]
         if validator is None:
             yield "<root>", (f"no schema for {api_version} {kind} "
                              f"(neither Kubernetes {self.core_dir.name} nor {self.crd_dir})")

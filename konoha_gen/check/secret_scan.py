@@ -15,6 +15,7 @@ finding names the file, line and rule, never the value.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
@@ -102,31 +103,47 @@ def _structural(artifact: Artifact, documents: tuple[Any, ...]) -> Iterator[Outp
     """Every key and value of every document: token-shaped credentials (once per distinct text) and literals under
     credential keys."""
     for index, document in enumerate(documents):
-        for path, value in _leaves(document, ()):
-            for text in (*path, value):  # label keys carry text too
-                kind = _token_in(text) if isinstance(text, str) else None
-                if kind:
-                    yield OutputProblem(artifact.path, f"document {index}: {'.'.join(path)} looks like a credential "
-                                        f"({kind})", CHECK)
-                    break
-            literal = isinstance(value, str | int) and str(value).strip() and not REFERENCE.match(str(value))
-            if path and credential_key(path[-1]) and literal:
-                yield OutputProblem(artifact.path, f"document {index}: {'.'.join(path)} holds a literal credential "
-                                    "(only Secret references, ${ENV:...}, ${file:...} or vault: may appear)", CHECK)
+        found: list[tuple[str, str]] = []
+        _visit(document, [], found)
+        for path, problem in found:
+            yield OutputProblem(artifact.path, f"document {index}: {path} {problem}", CHECK)
 
 
-def _leaves(node: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+def _visit(node: Any, path: list[str], found: list[tuple[str, str]]) -> None:
+    """Depth first, with one path list pushed and popped (no tuple per leaf): a key is read once, a value once."""
     if isinstance(node, dict):
         names_a_secret = "secretName" in node  # {secretName, secretKey}: which key of which Secret (Airflow's `secret`)
         for key, value in node.items():
             if key in ("secretKeyRef", "secretRef") or (names_a_secret and key in ("secretKey", "key")):  # references
                 continue
-            yield from _leaves(value, (*path, str(key)))
+            path.append(str(key))
+            kind = _token_in(path[-1])  # label keys carry text too
+            if kind:
+                found.append((".".join(path), f"looks like a credential ({kind})"))
+            elif isinstance(value, dict | list):
+                _visit(value, path, found)
+            else:
+                _leaf(value, path, found)
+            path.pop()
     elif isinstance(node, list):
         for item in node:
-            yield from _leaves(item, path)
+            if isinstance(item, dict | list):
+                _visit(item, path, found)
+            else:
+                _leaf(item, path, found)
     else:
-        yield path, node
+        _leaf(node, path, found)
+
+
+def _leaf(value: Any, path: list[str], found: list[tuple[str, str]]) -> None:
+    kind = _token_in(value) if isinstance(value, str) else None
+    if kind:
+        found.append((".".join(path), f"looks like a credential ({kind})"))
+    if path and isinstance(value, str | int) and credential_key(path[-1]):
+        text = str(value)
+        if text.strip() and not REFERENCE.match(text):
+            found.append((".".join(path), "holds a literal credential (only Secret references, ${ENV:...}, "
+                          "${file:...} or vault: may appear)"))
 
 
 @cache
@@ -209,11 +226,24 @@ def _findings(filename: str, line: str) -> tuple[tuple[str, str], ...]:
     found = _FOUND.get(key)
     if found is None:
         structured = filename.endswith((".yaml", ".yml", ".json"))
-        found = tuple((str(secret.type), str(secret.secret_value or ""))
-                      for detector, needed in _line_detectors(structured) if needed.search(line)
-                      for secret in detector.analyze_line(filename=filename, line=line, line_number=0))
+        found = tuple(dict.fromkeys(finding for detector, needed in _line_detectors(structured) if needed.search(line)
+                                    for finding in _detect(detector, filename, line)))
         _FOUND[key] = found
     return found
+
+
+def _detect(detector: Any, filename: str, line: str) -> Iterator[tuple[str, str]]:
+    """What detector.analyze_line finds. For the high-entropy detectors, their own two steps (the quoted strings,
+    then the entropy above the limit), skipping the entropy of a string too short to exceed it: n characters hold
+    at most log2(n) bits each."""
+    limit = getattr(detector, "entropy_limit", None)
+    if limit is None:
+        for secret in detector.analyze_line(filename=filename, line=line, line_number=0):
+            yield str(secret.type), str(secret.secret_value or "")
+        return
+    for value in detector.analyze_string(line):
+        if math.log2(len(value) or 1) > limit and detector.calculate_shannon_entropy(value) > limit:
+            yield str(detector.secret_type), value
 
 
 def _names_a_secret(line: str, value: str) -> bool:
