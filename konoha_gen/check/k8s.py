@@ -48,6 +48,7 @@ class DocumentProblem:
 MANIFEST_ROOTS = ("clusters", "layers", "infrastructure", "platform")
 
 
+@cache
 def is_kubernetes_file(path: str) -> bool:
     """YAML files holding Kubernetes objects: under the manifest folders, except Helm values files and
     kustomize transformer configs (checked by the values check and `kubectl kustomize` instead)."""
