@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import shlex
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,8 @@ from konoha_gen.resolve import resolve
 from konoha_gen.resolved import CdcSource
 from konoha_gen.validate import validate
 from tests.conftest import SPEC
-from tests.databases import MariaDBServer, PostgresServer, mariadb_server, postgres_server, unavailable
+from tests.databases import MariaDBServer, PostgresServer, postgres_server, unavailable
 
-LOGICAL = {"wal_level": "logical", "max_replication_slots": "4", "max_wal_senders": "4"}
 PG_USER, MYSQL_USER, PASSWORD = "cdc_shop", "cdc_billing", "from-vault"  # as the operator creates them from Vault
 PG_UNLISTED, MYSQL_UNLISTED = "public.audit_log", "billing.payments"
 ACCESS_DENIED = {1044, 1142, 1143, 1227}  # MySQL/MariaDB: database, table, column, global privilege
@@ -121,12 +119,6 @@ def create_source_database(server: PostgresServer, database: str, tables: list[s
             admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.split(".")[0]}"')
             key = "" if table == without_key else " PRIMARY KEY"
             admin.execute(f"CREATE TABLE {pg_quote(table)} (id bigint{key}, note text)")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    with postgres_server(LOGICAL) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -306,12 +298,6 @@ class Billing:
 def expected_grants(billing: Billing) -> set[tuple[frozenset[str], str]]:
     return {(frozenset({"RELOAD", "SHOW DATABASES", "REPLICATION SLAVE", "REPLICATION CLIENT"}), "*.*"),
             *((frozenset({"SELECT"}), my_quote(table)) for table in billing.listed)}
-
-
-@pytest.fixture(scope="session")
-def mariadb() -> Iterator[MariaDBServer]:
-    with mariadb_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
