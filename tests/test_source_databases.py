@@ -12,6 +12,7 @@ anything.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 import subprocess
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from click.testing import CliRunner
 from psycopg import errors as pg_errors
 
 from konoha_gen.cli import main
+from konoha_gen.emit.sql import prepare_script
 from konoha_gen.load import load_text
+from konoha_gen.quoting import mysql_qualified, pg_ident, pg_qualified
 from konoha_gen.resolve import resolve
 from konoha_gen.resolved import CdcSource
 from konoha_gen.validate import validate
@@ -404,6 +407,76 @@ def test_mysql_script_stops_before_granting_on_unmet_requirements(billing: Billi
     assert (frozenset({"SELECT"}), my_quote(MYSQL_UNLISTED)) in billing.grants()  # nothing was revoked or granted
     assert billing.prepare().returncode == 0
     assert billing.grants() == expected_grants(billing)
+
+
+# --- hostile names: the quoting behind the spec grammar ------------------------------------------------------------
+
+#: Table names the spec grammar refuses (TableName), given to the generated script anyway: the template's quoting
+#: (konoha_gen/quoting.py) must still grant and publish exactly these tables. One ends the script's dollar quotes.
+PG_HOSTILE = ["public.it's", "public.Mixed$Case", 'we"ird schema.sp ace;--', "public.back\\slash", "public.new\nline",
+              "public.$konoha$", "public.plain"]
+MYSQL_HOSTILE = ["hostile.it's", "hostile.Mixed$Case", "hostile.back`tick", "hostile.back\\slash",
+                 "hostile.sp ace;--", "hostile.quote\"d", "hostile.$konoha$"]
+
+
+def _hostile_source(source: CdcSource, tables: list[str], **changes: Any) -> CdcSource:
+    return dataclasses.replace(source, tables=tuple(dataclasses.replace(source.tables[0], table=t) for t in tables),
+                               **changes)
+
+
+def test_postgres_script_publishes_and_grants_exactly_hostile_table_names(postgres: PostgresServer,
+                                                                          sources: dict[str, CdcSource],
+                                                                          tmp_path: Path) -> None:
+    source = _hostile_source(sources["postgres"], PG_HOSTILE, name="hostile", database="hostile",
+                             publication="pub \"it's\" $konoha$")
+    user, unlisted = "cdc_hostile", "public.unlisted's"
+    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE hostile")
+        admin.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{PASSWORD}'")
+    with psycopg.connect(postgres.dsn("hostile"), autocommit=True) as admin:
+        for table in [*PG_HOSTILE, unlisted]:
+            admin.execute(f"CREATE SCHEMA IF NOT EXISTS {pg_ident(table.split('.')[0])}")
+            admin.execute(f"CREATE TABLE {pg_qualified(table)} (id bigint PRIMARY KEY)")
+    script = tmp_path / "hostile.prepare.sql"
+    script.write_text(prepare_script(source, "konoha"))
+    for _ in range(2):  # and a re-run converges
+        result = run_header_command(script, postgres.host, postgres.port, postgres.env(), user=user)
+        assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(postgres.dsn("hostile"), autocommit=True) as admin:
+        published = admin.execute("SELECT schemaname || '.' || tablename FROM pg_publication_tables "
+                                  "WHERE pubname = %s", [source.publication]).fetchall()
+    assert {row[0] for row in published} == set(PG_HOSTILE)
+    with psycopg.connect(postgres.dsn("hostile", user, PASSWORD), autocommit=True) as cdc:
+        for table in PG_HOSTILE:
+            cdc.execute(f"SELECT * FROM {pg_qualified(table)}").fetchall()
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            cdc.execute(f"SELECT * FROM {pg_qualified(unlisted)}")
+
+
+def test_mysql_script_grants_exactly_hostile_table_names(mariadb: MariaDBServer, sources: dict[str, CdcSource],
+                                                         tmp_path: Path) -> None:
+    source = _hostile_source(sources["mysql"], MYSQL_HOSTILE, name="hostile", database="hostile")
+    user, unlisted = "cdc_hostile", "hostile.unlisted's"
+    admin = pymysql.connect(host=mariadb.host, port=mariadb.port, user=mariadb.admin, password="", autocommit=True,
+                            charset="utf8mb4")
+    with admin, admin.cursor() as cursor:
+        cursor.execute("CREATE DATABASE hostile")
+        for table in [*MYSQL_HOSTILE, unlisted]:
+            cursor.execute(f"CREATE TABLE {mysql_qualified(table)} (id bigint PRIMARY KEY)")
+        cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{PASSWORD}'")
+    script = tmp_path / "hostile.prepare.sql"
+    script.write_text(prepare_script(source, "konoha"))
+    for _ in range(2):
+        result = run_header_command(script, mariadb.host, mariadb.port, mariadb.client_env(), user=user)
+        assert result.returncode == 0, result.stdout + result.stderr
+    cdc = pymysql.connect(host=mariadb.host, port=mariadb.port, user=user, password=PASSWORD, autocommit=True,
+                          charset="utf8mb4")
+    with cdc, cdc.cursor() as cursor:
+        for table in MYSQL_HOSTILE:
+            cursor.execute(f"SELECT * FROM {mysql_qualified(table)}")
+        with pytest.raises(pymysql.err.OperationalError) as denied:
+            cursor.execute(f"SELECT * FROM {mysql_qualified(unlisted)}")
+    assert denied.value.args[0] in ACCESS_DENIED
 
 
 def test_a_missing_server_program_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
