@@ -30,6 +30,7 @@ from konoha_gen.components.chart_values import get
 from konoha_gen.components.registry import components
 from konoha_gen.kube import load_documents
 from konoha_gen.quantity import MI, cpu_text, memory_bytes, memory_text, millicores, spark_bytes
+from konoha_gen.quoting import properties_load
 from konoha_gen.resolved import Platform
 
 #: Requests of the pods minikube itself runs in kube-system (Kubernetes 1.31, kubeadm's static pod manifests:
@@ -155,11 +156,7 @@ def _line(component: str, workload: str, values: Any, chart: Any, entry: PodBudg
 
 
 def _spark_engine(component: str, release: str, conf_text: Any, where: str) -> list[Line]:
-    conf = {}
-    for line in str(conf_text or "").splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            conf[key.strip()] = value.strip()
+    conf = {key: value.strip() for key, value in properties_load(str(conf_text or "")).items()}  # Spark trims
     if conf.get("spark.dynamicAllocation.enabled") == "true":
         executors = int(conf.get("spark.dynamicAllocation.maxExecutors", conf.get("spark.executor.instances", "2")))
     else:

@@ -1,7 +1,9 @@
-"""Shared fixtures: the reference spec, its resolved platform and artifacts, and a CLI runner."""
+"""Shared fixtures: the reference spec, its resolved platform and artifacts, a CLI runner, and the throw-away
+PostgreSQL and MariaDB servers (tests/databases.py) the prepare scripts and the quoting tests run on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from konoha_gen.artifact import Artifact
 from konoha_gen.emit import emit_all
 from konoha_gen.pipeline import compile_platform
 from konoha_gen.resolved import Platform
+from tests.databases import MariaDBServer, PostgresServer, mariadb_server, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "konoha.yaml"
@@ -36,3 +39,19 @@ def runner() -> CliRunner:
 @pytest.fixture
 def spec_text() -> str:
     return SPEC.read_text("utf-8")
+
+
+#: What Debezium's pgoutput needs of the server.
+LOGICAL = {"wal_level": "logical", "max_replication_slots": "4", "max_wal_senders": "4"}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with postgres_server(LOGICAL) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[MariaDBServer]:
+    with mariadb_server() as server:
+        yield server

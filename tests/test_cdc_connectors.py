@@ -329,4 +329,4 @@ def test_a_declared_timestamp_column_partitions_the_changelog_and_the_merge(tmp_
     sink = json.loads(files["connectors/billing.iceberg-sink.json"].content)["config"]
     [partition_key] = [k for k in sink if k.endswith(".partition-by")]
     assert sink[partition_key] == "days(issued_at),hours(updated_at)"
-    assert "PARTITIONED BY (days(issued_at), hours(updated_at))" in files["platform/kyuubi/manifests.yaml"].content
+    assert "PARTITIONED BY (days(`issued_at`), hours(`updated_at`))" in files["platform/kyuubi/manifests.yaml"].content

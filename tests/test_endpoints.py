@@ -83,7 +83,7 @@ def test_changing_the_catalog_and_warehouse_in_the_spec_moves_every_consumer(tmp
     for sink in ("connectors/shop.iceberg-sink.json", "connectors/billing.iceberg-sink.json"):
         assert '"iceberg.catalog": "lake"' in files[sink]
         assert '"iceberg.catalog.warehouse": "s3a://lakehouse/tables/"' in files[sink]  # the one warehouse URI
-    assert "MERGE INTO lake.raw.shop_public_orders AS t" in files["platform/kyuubi/manifests.yaml"]
+    assert "MERGE INTO `lake`.`raw`.`shop_public_orders` AS t" in files["platform/kyuubi/manifests.yaml"]
     assert "trino.konoha-access.svc.cluster.local:8080/lake" in files["platform/airflow/values-airflow.yaml"]
     assert check(moved, emit_all(moved)) == []
 

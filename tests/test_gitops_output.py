@@ -4,6 +4,7 @@ kubectl kustomize, strict Kubernetes/CRD schemas, chart values, Terraform."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from konoha_gen.chart_data import VENDORED_CHARTS
 from konoha_gen.check.k8s import SchemaSet, validate_text, validate_tree
 from konoha_gen.check.values import check_values
 from konoha_gen.cli import main
+from konoha_gen.emit.terraform import identifier
 from tests.conftest import ROOT, SPEC
 from tests.helpers import edit_spec
 
@@ -237,6 +239,19 @@ def _pinned(stage: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
 
 
 STAGES = ("00-cluster", "10-vault", "20-identity", "30-storage")
+
+
+def test_terraform_resource_names_are_identifiers_terraform_accepts(tmp_path: Path) -> None:
+    """Resource names are bare HCL identifiers (references name them unquoted, so no quoting can help): whatever
+    the name they come from, even a DNS label starting with a digit, Terraform reads them back as names."""
+    names = sorted({identifier(name) for name in ("1data", "minio/users/kyuubi", "a-b.c", "Δ", "")})
+    (tmp_path / "main.tf").write_text("locals {\n" + "".join(f"  {n} = 1\n" for n in names) + "}\n"
+                                      'output "names" {\n  value = [' + ", ".join(f"local.{n}" for n in names)
+                                      + "]\n}\n")
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull}
+    applied = subprocess.run(["terraform", "apply", "-auto-approve", "-input=false", "-no-color"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
 
 
 @pytest.mark.parametrize("provider", ["minikube", "existing"])

@@ -2,7 +2,8 @@
 
 Every string that reaches SQL, HCL, a properties file, YAML or the shell is constrained at the spec to its real
 grammar; a hostile value is refused with file:line:col and exit 2, and nothing is written. Token-shaped
-credentials are found in every emitted value, whatever key holds them.
+credentials are found in every emitted value, whatever key holds them. Behind the grammar, every value is also
+quoted for the target it lands in (konoha_gen/quoting.py, proven by tests/test_quoting.py).
 """
 
 from __future__ import annotations

@@ -146,11 +146,11 @@ def test_each_table_has_its_own_file_creating_evolving_and_merging(platform: Pla
     files = scripts(platform, shop)
     assert sorted(files) == ["public.customers.sql", "public.orders.sql", "public.products.sql"]
     text = files["public.orders.sql"]
-    assert "CREATE TABLE IF NOT EXISTS iceberg.raw.shop_public_orders\n" \
-           "USING iceberg\nPARTITIONED BY (days(created_at))\n" \
-           "AS SELECT * FROM iceberg.raw.shop_public_orders_changelog WHERE 1 = 0;" in text
+    assert "CREATE TABLE IF NOT EXISTS `iceberg`.`raw`.`shop_public_orders`\n" \
+           "USING iceberg\nPARTITIONED BY (days(`created_at`))\n" \
+           "AS SELECT * FROM `iceberg`.`raw`.`shop_public_orders_changelog` WHERE 1 = 0;" in text
     assert all(f.count("MERGE INTO ") == 1 for f in files.values())
-    assert "ON t.order_id = s.order_id" in text
+    assert "ON t.`order_id` = s.`order_id`" in text
     # the schema evolution comes before the MERGE, which cannot resolve while the table accepts any schema
     assert text.index("SET TBLPROPERTIES") < text.index("INSERT INTO") < text.index("UNSET TBLPROPERTIES") \
         < text.index("MERGE INTO")
@@ -205,8 +205,8 @@ def test_a_job_creates_the_lakehouse_namespaces_and_a_change_makes_a_new_job(pla
     job_name = jobs[0]["metadata"]["name"]
     sql = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == job_name)["data"]
     assert [line for line in sql["namespaces.sql"].splitlines() if not line.startswith("--")] == [
-        "CREATE NAMESPACE IF NOT EXISTS iceberg.raw;", "CREATE NAMESPACE IF NOT EXISTS iceberg.staging;",
-        "CREATE NAMESPACE IF NOT EXISTS iceberg.marts;"]
+        "CREATE NAMESPACE IF NOT EXISTS `iceberg`.`raw`;", "CREATE NAMESPACE IF NOT EXISTS `iceberg`.`staging`;",
+        "CREATE NAMESPACE IF NOT EXISTS `iceberg`.`marts`;"]
     command = jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert platform.platform_sql_server is not None and platform.platform_sql_server.name == "batch"
     assert f"jdbc:kyuubi://{platform.platform_sql_server.service.address}/" in command

@@ -12,9 +12,9 @@ anything.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,15 @@ from click.testing import CliRunner
 from psycopg import errors as pg_errors
 
 from konoha_gen.cli import main
+from konoha_gen.emit.sql import prepare_script
 from konoha_gen.load import load_text
+from konoha_gen.quoting import mysql_qualified, pg_ident, pg_qualified
 from konoha_gen.resolve import resolve
 from konoha_gen.resolved import CdcSource
 from konoha_gen.validate import validate
 from tests.conftest import SPEC
-from tests.databases import MariaDBServer, PostgresServer, mariadb_server, postgres_server, unavailable
+from tests.databases import MariaDBServer, PostgresServer, postgres_server, unavailable
 
-LOGICAL = {"wal_level": "logical", "max_replication_slots": "4", "max_wal_senders": "4"}
 PG_USER, MYSQL_USER, PASSWORD = "cdc_shop", "cdc_billing", "from-vault"  # as the operator creates them from Vault
 PG_UNLISTED, MYSQL_UNLISTED = "public.audit_log", "billing.payments"
 ACCESS_DENIED = {1044, 1142, 1143, 1227}  # MySQL/MariaDB: database, table, column, global privilege
@@ -121,12 +122,6 @@ def create_source_database(server: PostgresServer, database: str, tables: list[s
             admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.split(".")[0]}"')
             key = "" if table == without_key else " PRIMARY KEY"
             admin.execute(f"CREATE TABLE {pg_quote(table)} (id bigint{key}, note text)")
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    with postgres_server(LOGICAL) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -309,12 +304,6 @@ def expected_grants(billing: Billing) -> set[tuple[frozenset[str], str]]:
 
 
 @pytest.fixture(scope="session")
-def mariadb() -> Iterator[MariaDBServer]:
-    with mariadb_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
 def billing(mariadb: MariaDBServer, sources: dict[str, CdcSource], out_sql: Path) -> Billing:
     source = sources["mysql"]
     billing = Billing(mariadb, source, out_sql / f"{source.name}.prepare.sql")
@@ -418,6 +407,76 @@ def test_mysql_script_stops_before_granting_on_unmet_requirements(billing: Billi
     assert (frozenset({"SELECT"}), my_quote(MYSQL_UNLISTED)) in billing.grants()  # nothing was revoked or granted
     assert billing.prepare().returncode == 0
     assert billing.grants() == expected_grants(billing)
+
+
+# --- hostile names: the quoting behind the spec grammar ------------------------------------------------------------
+
+#: Table names the spec grammar refuses (TableName), given to the generated script anyway: the template's quoting
+#: (konoha_gen/quoting.py) must still grant and publish exactly these tables. One ends the script's dollar quotes.
+PG_HOSTILE = ["public.it's", "public.Mixed$Case", 'we"ird schema.sp ace;--', "public.back\\slash", "public.new\nline",
+              "public.$konoha$", "public.plain"]
+MYSQL_HOSTILE = ["hostile.it's", "hostile.Mixed$Case", "hostile.back`tick", "hostile.back\\slash",
+                 "hostile.sp ace;--", "hostile.quote\"d", "hostile.$konoha$"]
+
+
+def _hostile_source(source: CdcSource, tables: list[str], **changes: Any) -> CdcSource:
+    return dataclasses.replace(source, tables=tuple(dataclasses.replace(source.tables[0], table=t) for t in tables),
+                               **changes)
+
+
+def test_postgres_script_publishes_and_grants_exactly_hostile_table_names(postgres: PostgresServer,
+                                                                          sources: dict[str, CdcSource],
+                                                                          tmp_path: Path) -> None:
+    source = _hostile_source(sources["postgres"], PG_HOSTILE, name="hostile", database="hostile",
+                             publication="pub \"it's\" $konoha$")
+    user, unlisted = "cdc_hostile", "public.unlisted's"
+    with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE hostile")
+        admin.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{PASSWORD}'")
+    with psycopg.connect(postgres.dsn("hostile"), autocommit=True) as admin:
+        for table in [*PG_HOSTILE, unlisted]:
+            admin.execute(f"CREATE SCHEMA IF NOT EXISTS {pg_ident(table.split('.')[0])}")
+            admin.execute(f"CREATE TABLE {pg_qualified(table)} (id bigint PRIMARY KEY)")
+    script = tmp_path / "hostile.prepare.sql"
+    script.write_text(prepare_script(source, "konoha"))
+    for _ in range(2):  # and a re-run converges
+        result = run_header_command(script, postgres.host, postgres.port, postgres.env(), user=user)
+        assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(postgres.dsn("hostile"), autocommit=True) as admin:
+        published = admin.execute("SELECT schemaname || '.' || tablename FROM pg_publication_tables "
+                                  "WHERE pubname = %s", [source.publication]).fetchall()
+    assert {row[0] for row in published} == set(PG_HOSTILE)
+    with psycopg.connect(postgres.dsn("hostile", user, PASSWORD), autocommit=True) as cdc:
+        for table in PG_HOSTILE:
+            cdc.execute(f"SELECT * FROM {pg_qualified(table)}").fetchall()
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            cdc.execute(f"SELECT * FROM {pg_qualified(unlisted)}")
+
+
+def test_mysql_script_grants_exactly_hostile_table_names(mariadb: MariaDBServer, sources: dict[str, CdcSource],
+                                                         tmp_path: Path) -> None:
+    source = _hostile_source(sources["mysql"], MYSQL_HOSTILE, name="hostile", database="hostile")
+    user, unlisted = "cdc_hostile", "hostile.unlisted's"
+    admin = pymysql.connect(host=mariadb.host, port=mariadb.port, user=mariadb.admin, password="", autocommit=True,
+                            charset="utf8mb4")
+    with admin, admin.cursor() as cursor:
+        cursor.execute("CREATE DATABASE hostile")
+        for table in [*MYSQL_HOSTILE, unlisted]:
+            cursor.execute(f"CREATE TABLE {mysql_qualified(table)} (id bigint PRIMARY KEY)")
+        cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{PASSWORD}'")
+    script = tmp_path / "hostile.prepare.sql"
+    script.write_text(prepare_script(source, "konoha"))
+    for _ in range(2):
+        result = run_header_command(script, mariadb.host, mariadb.port, mariadb.client_env(), user=user)
+        assert result.returncode == 0, result.stdout + result.stderr
+    cdc = pymysql.connect(host=mariadb.host, port=mariadb.port, user=user, password=PASSWORD, autocommit=True,
+                          charset="utf8mb4")
+    with cdc, cdc.cursor() as cursor:
+        for table in MYSQL_HOSTILE:
+            cursor.execute(f"SELECT * FROM {mysql_qualified(table)}")
+        with pytest.raises(pymysql.err.OperationalError) as denied:
+            cursor.execute(f"SELECT * FROM {mysql_qualified(unlisted)}")
+    assert denied.value.args[0] in ACCESS_DENIED
 
 
 def test_a_missing_server_program_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:

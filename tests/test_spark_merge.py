@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 
 from konoha_gen.catalog import SPARK_VERSION
-from konoha_gen.components.kyuubi_sql import scripts, upserting
+from konoha_gen.components.kyuubi_sql import partition_field, scripts, upserting
+from konoha_gen.quoting import spark_ident, spark_qualified
 from konoha_gen.resolved import CdcTable, Platform
 from tests.spark_support import java_problem, spark_jars, unavailable
+from tests.test_quoting import HOSTILE
 
 try:
     import pyspark
@@ -250,3 +252,32 @@ def test_the_catalog_loads_iceberg_with_the_relocated_jackson(lake: SparkSession
     mapper = loader.loadClass("org.apache.iceberg.shaded.com.fasterxml.jackson.databind.ObjectMapper")
     assert Path(mapper.getProtectionDomain().getCodeSource().getLocation().getPath()).name.startswith(
         "iceberg-shaded-jackson-")
+
+
+#: Spark SQL names cannot be empty; a '.' inside a part cannot be written as catalog.namespace.table.
+SPARK_NAMES = [text for text in HOSTILE if text and "." not in text]
+
+
+def test_quoted_names_parse_back_exactly_in_spark(spark: SparkSession) -> None:
+    """spark_ident / spark_qualified read by Spark's own SQL parser (tests/test_quoting.py has the other sinks)."""
+    parser = spark._jsparkSession.sessionState().sqlParser()
+
+    def parts(text: str) -> list[str]:
+        names = parser.parseMultipartIdentifier(text)
+        return [str(names.apply(i)) for i in range(names.length())]
+    assert {text: parts(spark_ident(text)) for text in SPARK_NAMES} == {text: [text] for text in SPARK_NAMES}
+    assert {text: parts(spark_qualified(f"{text}.{text}.{text}")) for text in SPARK_NAMES} == \
+        {text: [text] * 3 for text in SPARK_NAMES}
+
+
+def test_every_partition_transform_form_creates_its_partitioning(lake: SparkSession, platform: Platform) -> None:
+    """partitionBy entries as the current-state table's CREATE writes them (column quoted, transform kept)."""
+    assert platform.lakehouse is not None
+    fields = ["bucket(16, id)", "days(ts)", "truncate(name, 4)", "category"]
+    table = f"{spark_ident(platform.lakehouse.catalog)}.`raw`.`partitioned`"
+    lake.sql(f"CREATE TABLE {table} (id INT, ts TIMESTAMP, name STRING, category STRING) USING iceberg "
+             f"PARTITIONED BY ({', '.join(partition_field(field) for field in fields)})")
+    described = [(row.col_name, row.data_type) for row in lake.sql(f"DESCRIBE TABLE EXTENDED {table}").collect()]
+    start = described.index(("# Partitioning", "")) + 1
+    shown = ["bucket(16, id)", "days(ts)", "truncate(4, name)", "category"]  # Iceberg puts a transform's width first
+    assert described[start:start + len(fields)] == [(f"Part {i}", field) for i, field in enumerate(shown)]

@@ -16,7 +16,6 @@ endpoints (spark-ui). Emitters are not consulted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -29,6 +28,7 @@ from konoha_gen.components.base import MetricsPort
 from konoha_gen.components.chart_values import get
 from konoha_gen.components.registry import components
 from konoha_gen.errors import OutputProblem
+from konoha_gen.quoting import properties_load
 from konoha_gen.resolved import Platform
 
 CHECK = "wiring"
@@ -214,13 +214,10 @@ def _strimzi(resource: _Doc, kind: str) -> Exposure:
                     "tcp-prometheus", frozenset({"/metrics"}), resource.path)
 
 
-_CONF = re.compile(r"^([^#=\s][^=]*)=(.*)$", re.MULTILINE)
-
-
 def _spark(artifact: Artifact) -> Iterator[Exposure]:
     """Driver pods (spark-role=driver) serve the PrometheusServlet path and, with spark.ui.prometheus.enabled,
     /metrics/executors/prometheus on their UI port, named spark-ui (Spark on Kubernetes)."""
-    conf = {key.strip(): value.strip() for key, value in _CONF.findall(artifact.content)}
+    conf = {key: value.strip() for key, value in properties_load(artifact.content).items()}
     paths = set()
     for key, value in conf.items():
         if key.startswith("spark.metrics.conf.") and key.endswith(".class") and value.endswith(".PrometheusServlet"):

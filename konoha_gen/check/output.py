@@ -28,6 +28,7 @@ from konoha_gen.keys import (
     trino_catalog_key_problem,
     trino_config_key_problem,
 )
+from konoha_gen.quoting import properties_entries, properties_load
 from konoha_gen.resolved import Platform
 
 CHECK = "structure"
@@ -144,11 +145,10 @@ def config_keys(platform: Platform, artifacts: list[Artifact], options: CheckOpt
                 return kyuubi_key_problem(key, catalogs, kyuubi, spark.version)
         else:
             continue
-        for number, line in enumerate(artifact.content.splitlines(), 1):
-            if line.strip() and not line.startswith("#"):
-                problem = check(line.split("=", 1)[0].strip())
-                if problem:
-                    problems.append(OutputProblem(artifact.path, f"line {number}: {problem}", "keys"))
+        for number, key, _value in properties_entries(artifact.content):
+            problem = check(key)
+            if problem:
+                problems.append(OutputProblem(artifact.path, f"line {number}: {problem}", "keys"))
     return problems
 
 
@@ -173,7 +173,6 @@ def _trino_catalog_keys(artifact: Artifact) -> list[tuple[str | None, str]]:
         return []
     values = (load_documents(artifact.content) or ({},))[0] or {}
     keys: list[tuple[str | None, str]] = [
-        (str(name), line.split("=", 1)[0].strip()) for name, text in (values.get("catalogs") or {}).items()
-        for line in str(text).splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return keys + [(None, str(line).split("=", 1)[0].strip())
-                   for line in values.get("additionalConfigProperties") or []]
+        (str(name), key) for name, text in (values.get("catalogs") or {}).items() for key in properties_load(str(text))]
+    return keys + [(None, key) for line in values.get("additionalConfigProperties") or []
+                   for key in properties_load(str(line))]

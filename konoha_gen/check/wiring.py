@@ -28,6 +28,7 @@ from konoha_gen.check import monitors
 from konoha_gen.check.k8s import SECRET_NAME_KEY, is_kubernetes_file, load_documents
 from konoha_gen.check.terraform import TerraformRole, vault_roles_and_policies
 from konoha_gen.errors import OutputProblem
+from konoha_gen.quoting import properties_load
 from konoha_gen.resolved import Platform
 from konoha_gen.stages import VAULT
 
@@ -81,20 +82,20 @@ def check(platform: Platform, artifacts: list[Artifact]) -> list[OutputProblem]:
     return problems
 
 
-_SPARK_SECRET = re.compile(r"^(spark\.kubernetes\.(?:driver|executor)\.secretKeyRef\.[^=]+)=([^:\s]+):", re.MULTILINE)
-_SPARK_NAMESPACE = re.compile(r"^spark\.kubernetes\.namespace=(\S+)$", re.MULTILINE)
+_SPARK_SECRET = re.compile(r"spark\.kubernetes\.(?:driver|executor)\.secretKeyRef\..+")
 
 
 def _spark_references(artifacts: list[Artifact]) -> Iterator[SecretUse]:
-    """Secrets named by spark.kubernetes.{driver,executor}.secretKeyRef.* in Spark conf files; they must
-    exist in the namespace the Spark pods run in (spark.kubernetes.namespace of the same file)."""
+    """Secrets named by spark.kubernetes.{driver,executor}.secretKeyRef.* (`<secret>:<key>`) in Spark conf files;
+    they must exist in the namespace the Spark pods run in (spark.kubernetes.namespace of the same file)."""
     for artifact in artifacts:
         if not artifact.path.endswith(".conf"):
             continue
-        namespace = _SPARK_NAMESPACE.search(artifact.content)
-        for match in _SPARK_SECRET.finditer(artifact.content):
-            yield SecretUse(artifact.path, namespace.group(1) if namespace else "default",
-                            match.group(2), match.group(1))
+        conf = {key: value.strip() for key, value in properties_load(artifact.content).items()}  # Spark trims
+        namespace = conf.get("spark.kubernetes.namespace") or "default"
+        for key, value in conf.items():
+            if _SPARK_SECRET.fullmatch(key) and ":" in value:
+                yield SecretUse(artifact.path, namespace, value.split(":", 1)[0], key)
 
 
 def _external(platform: Platform) -> Iterator[tuple[str, str]]:

@@ -42,10 +42,12 @@ Robustness (tests/test_spark_merge.py runs the generated files on Spark 3.5 with
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from konoha_gen.catalog import image_tag
 from konoha_gen.kube import Doc, obj
+from konoha_gen.quoting import spark_ident, spark_qualified
 from konoha_gen.resolved import CdcSource, CdcTable, Component, KyuubiServer, Platform
 
 SQL_DIR = "/opt/konoha/sql"
@@ -97,13 +99,18 @@ def namespaces_job(platform: Platform, component: Component) -> list[Doc]:
 
 
 def _key(table: CdcTable, alias: str) -> list[str]:
-    return [f"{alias}.{column}" for column in table.keys] if table.keys else [f"{alias}._cdc.key"]
+    return [f"{alias}.{spark_ident(column)}" for column in table.keys] if table.keys else [f"{alias}._cdc.key"]
+
+
+def _names(catalog: str, table: CdcTable) -> tuple[str, str]:
+    """The current-state table and its change log as quoted Spark SQL names: catalog.namespace.table."""
+    assert table.current_table is not None
+    return spark_qualified(f"{catalog}.{table.current_table}"), spark_qualified(f"{catalog}.{table.sink_table}")
 
 
 def merge_statement(catalog: str, table: CdcTable) -> str:
     """One MERGE INTO <table> from its change log; see the module docstring for the rules it keeps."""
-    assert table.current_table is not None
-    target, log = f"{catalog}.{table.current_table}", f"{catalog}.{table.sink_table}"
+    target, log = _names(catalog, table)
     keys = _key(table, "c")
     names = [f"k{i}" for i in range(len(keys))]
     selected = ", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))
@@ -124,12 +131,26 @@ def merge_statement(catalog: str, table: CdcTable) -> str:
             f"WHEN NOT MATCHED AND s._cdc.op <> 'D' THEN INSERT *;\n")
 
 
+_TRANSFORM = re.compile(r"(?P<name>\w+)\((?P<args>.*)\)")
+
+
+def partition_field(field: str) -> str:
+    """A partitionBy entry as Spark SQL: the column quoted, alone or inside its transform (days(ts), bucket(id, 16))."""
+    transform = _TRANSFORM.fullmatch(field)
+    if transform is None:
+        return spark_ident(field)
+    args = [arg.strip() for arg in transform.group("args").split(",")]
+    quoted = [arg if arg.isdigit() else spark_ident(arg) for arg in args]
+    return f"{transform.group('name')}({', '.join(quoted)})"
+
+
 def create_statement(catalog: str, table: CdcTable) -> str:
     """The current-state table: the change log's schema (with _cdc, the last applied event) and partitioning."""
-    assert table.current_table is not None
-    partitioned = f"\nPARTITIONED BY ({', '.join(table.partition_by)})" if table.partition_by else ""
-    return (f"CREATE TABLE IF NOT EXISTS {catalog}.{table.current_table}\nUSING iceberg{partitioned}\n"
-            f"AS SELECT * FROM {catalog}.{table.sink_table} WHERE 1 = 0;\n")
+    target, log = _names(catalog, table)
+    fields = ", ".join(partition_field(field) for field in table.partition_by)
+    partitioned = f"\nPARTITIONED BY ({fields})" if table.partition_by else ""
+    return (f"CREATE TABLE IF NOT EXISTS {target}\nUSING iceberg{partitioned}\n"
+            f"AS SELECT * FROM {log} WHERE 1 = 0;\n")
 
 
 EVOLVE_PROPERTY = "'write.spark.accept-any-schema'"
@@ -137,8 +158,7 @@ EVOLVE_PROPERTY = "'write.spark.accept-any-schema'"
 
 def evolve_statements(catalog: str, table: CdcTable) -> str:
     """Add the change log's new columns to the current-state table (see the module docstring)."""
-    assert table.current_table is not None
-    target, log = f"{catalog}.{table.current_table}", f"{catalog}.{table.sink_table}"
+    target, log = _names(catalog, table)
     return (f"ALTER TABLE {target} SET TBLPROPERTIES ({EVOLVE_PROPERTY} = 'true');\n"
             "SET `spark.sql.iceberg.merge-schema` = true;\n"
             f"INSERT INTO {target} SELECT * FROM {log} WHERE 1 = 0;\n"

@@ -29,6 +29,7 @@ from konoha_gen.components.chart_values import prometheus
 from konoha_gen.components.promql import selector
 from konoha_gen.kube import dump, obj
 from konoha_gen.model.compute import SparkProfile
+from konoha_gen.quoting import properties_text
 from konoha_gen.resolved import Component, LakehouseWiring, Platform
 
 #: Where spark-submit (in the Kyuubi server pod) reads its conf files: the Kyuubi chart's sparkConf.dir.
@@ -48,7 +49,10 @@ EXECUTOR_METRICS_PATH = "/metrics/executors/prometheus"
 
 
 def conf_lines(pairs: list[tuple[str, str]]) -> str:
-    return "".join(f"{key}={value}\n" for key, value in pairs)
+    """A spark-defaults.conf / kyuubi-defaults.conf text: Spark and Kyuubi read it with java.util.Properties.load
+    (UTF-8), so every key and value is escaped for that grammar (quoting.properties_text). Spark then trims each
+    value's ends (Utils.getPropertiesFromFile)."""
+    return properties_text(pairs)
 
 
 def driver_namespace(platform: Platform) -> str:

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from konoha_gen.artifact import LOCK_NAME
+from konoha_gen.quoting import properties_load
 
 EXCLUDED = frozenset({"README.md", LOCK_NAME})
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
@@ -191,22 +192,10 @@ def _json(path: str, text: str) -> Resource:
 
 # --- conf files and SQL -------------------------------------------------------------------------------------
 
-_CONF_LINE = re.compile(r"^(?P<key>[^\s=:]+)\s*(?:[=:]|\s)\s*(?P<value>.*)$")
-
-
 def conf_pairs(text: str) -> dict[str, str]:
-    """`key value` / `key=value` lines (Java properties style); comments and blank lines dropped, last key wins."""
-    pairs: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", "!")):
-            continue
-        match = _CONF_LINE.match(line)
-        if match:
-            pairs[match.group("key")] = match.group("value").strip()
-        else:
-            pairs[line] = ""
-    return pairs
+    """A properties file's entries as java.util.Properties reads them (quoting.properties_load), values trimmed as
+    Spark trims them; the last of a key wins."""
+    return {key: value.strip() for key, value in properties_load(text).items()}
 
 
 def sql_text(text: str) -> str:

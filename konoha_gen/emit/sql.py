@@ -10,26 +10,25 @@ from konoha_gen.resolved import CdcSource, Platform
 from konoha_gen.templating import render
 
 
-def _quote(identifier: str, engine: str) -> str:
-    quote = '"' if engine == "postgres" else "`"
-    return ".".join(f"{quote}{part}{quote}" for part in identifier.split("."))
-
-
 def _dollar_tag(texts: list[str]) -> str:
-    """A dollar-quote tag for PL/pgSQL bodies that no table name can close early (names may contain '$')."""
+    """A dollar-quote tag for PL/pgSQL bodies that no name in them can close early (names may contain '$').
+
+    Checked on the names as written: the template quotes them (pg_ident, pg_literal), which adds no '$' and no
+    letter of a tag, so a quoted name holds the tag only if the name does."""
     tag = "konoha"
     while any(f"${tag}$" in text for text in texts):
         tag += "_"
     return f"${tag}$"
 
 
-def _render(source: CdcSource, mount: str) -> str:
-    tables = [_quote(t.table, source.engine) for t in source.tables]
-    schemas = sorted({_quote(t.table.split(".")[0], source.engine) for t in source.tables})
+def prepare_script(source: CdcSource, mount: str) -> str:
+    """The template quotes each name for its dialect (templates/sql/*.j2, konoha_gen/quoting.py)."""
+    tables = [t.table for t in source.tables]
+    schemas = sorted({table.split(".")[0] for table in tables})
     return render(f"sql/{source.engine}.prepare.sql.j2", s=source, mount=mount, tables=tables, schemas=schemas,
-                  dollar=_dollar_tag(tables))
+                  dollar=_dollar_tag([*tables, source.publication or ""]))
 
 
 def emit(platform: Platform) -> list[Artifact]:
     mount = platform.spec.secrets.vault.kv_mount
-    return [Artifact(f"sql/{source.name}.prepare.sql", _render(source, mount)) for source in platform.sources]
+    return [Artifact(f"sql/{source.name}.prepare.sql", prepare_script(source, mount)) for source in platform.sources]

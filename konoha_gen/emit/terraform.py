@@ -48,8 +48,11 @@ def mebibytes(quantity: str) -> int:
 
 
 def identifier(text: str) -> str:
-    """A Terraform resource name from a path or name: minio/users/kyuubi -> minio_users_kyuubi."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
+    """A Terraform resource name from a path or name: minio/users/kyuubi -> minio_users_kyuubi. HCL names a resource
+    by a bare identifier (a letter or '_' first), which no quoting can make of anything else: a name that starts
+    with a digit, as a DNS label may, gets a leading '_'."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    return f"_{name}" if not name or name[0].isdigit() else name
 
 
 def emit(platform: Platform) -> list[Artifact]:

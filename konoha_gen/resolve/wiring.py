@@ -12,6 +12,7 @@ from types import MappingProxyType
 from konoha_gen.catalog import CONNECT_PLUGINS, pinned
 from konoha_gen.model.platform import PlatformSpec
 from konoha_gen.model.streaming import DEFAULT_PORTS, PluginArtifact, Source
+from konoha_gen.quoting import spark_ident
 from konoha_gen.resolve.problems import Problems
 from konoha_gen.resolved import (
     CdcSource,
@@ -45,7 +46,8 @@ def process_lakehouse(spec: PlatformSpec, components: tuple[Component, ...]) -> 
     minio, hms = by_name["minio"].service, by_name["hive-metastore"].service
     assert minio is not None and hms is not None
     sql = "-- The lakehouse namespaces (lakehouse.namespaces); tables land in <warehouse>/<namespace>.db/.\n" + "".join(
-        f"CREATE NAMESPACE IF NOT EXISTS {lake.catalog}.{namespace};\n" for namespace in lake.namespaces)
+        f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(lake.catalog)}.{spark_ident(namespace)};\n"
+        for namespace in lake.namespaces)
     return LakehouseWiring(
         catalog=lake.catalog,
         bucket=warehouse.removeprefix("s3a://").split("/", 1)[0],

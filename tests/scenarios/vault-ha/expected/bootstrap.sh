@@ -18,8 +18,10 @@
 # KONOHA_KEYCLOAK_PORT (8080), KONOHA_MINIO_PORT (9000).
 set -euo pipefail
 
+PLATFORM=prod
+FLUX_NAMESPACE=flux-system
 OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-STATE="${KONOHA_STATE:-$HOME/.konoha/prod}"
+STATE="${KONOHA_STATE:-$HOME/.konoha/$PLATFORM}"
 VAULT_PORT="${KONOHA_VAULT_PORT:-8200}"
 KEYCLOAK_PORT="${KONOHA_KEYCLOAK_PORT:-8080}"
 MINIO_PORT="${KONOHA_MINIO_PORT:-9000}"
@@ -34,22 +36,22 @@ STEPS=(cluster sources operators security vault-unseal vault-config identity ide
 
 describe() {
   case "$1" in
-    cluster) echo "cluster (terraform): waits for kubectl context of the cluster (KONOHA_KUBE_CONTEXT); makes Ready: terraform/00-cluster applied: Flux controllers Available, GitRepository prod Ready (timeout 900s)" ;;
-    sources) echo "sources (flux): waits for the cluster step done; makes Ready: Kustomization flux-system/sources Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    operators) echo "operators (flux): waits for Kustomizations sources Ready; makes Ready: Kustomization flux-system/operators Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    security) echo "security (flux): waits for Kustomizations sources, operators Ready; makes Ready: Kustomization flux-system/security Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    vault-unseal) echo "vault-unseal (vault-unseal): waits for Kustomization security Ready (Vault pods run, sealed); makes Ready: every Vault server initialised and unsealed (vault status) (timeout 900s)" ;;
-    vault-config) echo "vault-config (terraform): waits for Vault unsealed; makes Ready: terraform/10-vault applied: KV mount, Kubernetes auth, policies, roles and generated secrets in Vault (timeout 900s)" ;;
-    identity) echo "identity (flux): waits for Kustomizations sources, operators, security Ready; makes Ready: Kustomization flux-system/identity Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    identity-config) echo "identity-config (terraform): waits for keycloak Ready (Kustomization identity); makes Ready: terraform/20-identity applied: realm, groups, users, OIDC clients (secrets in Vault) (timeout 900s)" ;;
-    storage) echo "storage (flux): waits for Kustomizations sources, operators, security, identity Ready; makes Ready: Kustomization flux-system/storage Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    storage-config) echo "storage-config (terraform): waits for minio Ready (Kustomization storage); makes Ready: terraform/30-storage applied: buckets, service users, tenant groups (timeout 900s)" ;;
-    metastore) echo "metastore (flux): waits for Kustomizations sources, operators, security, storage Ready; makes Ready: Kustomization flux-system/metastore Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    compute) echo "compute (flux): waits for Kustomizations sources, operators, security, storage, metastore Ready; makes Ready: Kustomization flux-system/compute Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    access) echo "access (flux): waits for Kustomizations sources, operators, security, identity, storage, metastore Ready; makes Ready: Kustomization flux-system/access Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    orchestration) echo "orchestration (flux): waits for Kustomizations sources, operators, security, identity, compute Ready; makes Ready: Kustomization flux-system/orchestration Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    observability) echo "observability (flux): waits for Kustomizations sources, operators, security, identity Ready; makes Ready: Kustomization flux-system/observability Ready (every object of the layer healthy) (timeout 1200s)" ;;
-    monitoring) echo "monitoring (flux): waits for Kustomizations sources, observability Ready; makes Ready: Kustomization flux-system/monitoring Ready (every object of the layer healthy) (timeout 1200s)" ;;
+    cluster) echo 'cluster (terraform): waits for kubectl context of the cluster (KONOHA_KUBE_CONTEXT); makes Ready: terraform/00-cluster applied: Flux controllers Available, GitRepository prod Ready (timeout 900s)' ;;
+    sources) echo 'sources (flux): waits for the cluster step done; makes Ready: Kustomization flux-system/sources Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    operators) echo 'operators (flux): waits for Kustomizations sources Ready; makes Ready: Kustomization flux-system/operators Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    security) echo 'security (flux): waits for Kustomizations sources, operators Ready; makes Ready: Kustomization flux-system/security Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    vault-unseal) echo 'vault-unseal (vault-unseal): waits for Kustomization security Ready (Vault pods run, sealed); makes Ready: every Vault server initialised and unsealed (vault status) (timeout 900s)' ;;
+    vault-config) echo 'vault-config (terraform): waits for Vault unsealed; makes Ready: terraform/10-vault applied: KV mount, Kubernetes auth, policies, roles and generated secrets in Vault (timeout 900s)' ;;
+    identity) echo 'identity (flux): waits for Kustomizations sources, operators, security Ready; makes Ready: Kustomization flux-system/identity Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    identity-config) echo 'identity-config (terraform): waits for keycloak Ready (Kustomization identity); makes Ready: terraform/20-identity applied: realm, groups, users, OIDC clients (secrets in Vault) (timeout 900s)' ;;
+    storage) echo 'storage (flux): waits for Kustomizations sources, operators, security, identity Ready; makes Ready: Kustomization flux-system/storage Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    storage-config) echo 'storage-config (terraform): waits for minio Ready (Kustomization storage); makes Ready: terraform/30-storage applied: buckets, service users, tenant groups (timeout 900s)' ;;
+    metastore) echo 'metastore (flux): waits for Kustomizations sources, operators, security, storage Ready; makes Ready: Kustomization flux-system/metastore Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    compute) echo 'compute (flux): waits for Kustomizations sources, operators, security, storage, metastore Ready; makes Ready: Kustomization flux-system/compute Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    access) echo 'access (flux): waits for Kustomizations sources, operators, security, identity, storage, metastore Ready; makes Ready: Kustomization flux-system/access Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    orchestration) echo 'orchestration (flux): waits for Kustomizations sources, operators, security, identity, compute Ready; makes Ready: Kustomization flux-system/orchestration Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    observability) echo 'observability (flux): waits for Kustomizations sources, operators, security, identity Ready; makes Ready: Kustomization flux-system/observability Ready (every object of the layer healthy) (timeout 1200s)' ;;
+    monitoring) echo 'monitoring (flux): waits for Kustomizations sources, observability Ready; makes Ready: Kustomization flux-system/monitoring Ready (every object of the layer healthy) (timeout 1200s)' ;;
   esac
 }
 
@@ -89,7 +91,7 @@ forward() {
 
 # forward_vault STEP: a second port-forward, to Vault, for a stage whose providers read it too.
 forward_vault() {
-  k -n prod-security port-forward "svc/vault" "$VAULT_PORT:8200" >/dev/null 2>&1 &
+  k -n prod-security port-forward svc/vault "$VAULT_PORT:8200" >/dev/null 2>&1 &
   VAULT_FORWARD_PID=$!
   export TF_VAR_vault_address="http://127.0.0.1:$VAULT_PORT"
   wait_ready "$1" "port-forward to Vault" 60 port_open "$VAULT_PORT"
@@ -124,16 +126,16 @@ step_cluster() {
   export TF_VAR_kube_context="$KONOHA_KUBE_CONTEXT"
   terraform_stage cluster terraform/00-cluster
   wait_ready cluster "the Flux controllers" 900 \
-    k -n flux-system wait deployment --all --for=condition=Available --timeout=10s
-  wait_ready cluster "GitRepository flux-system/prod (Flux fetches gitops.url: push this tree there)" \
-    900 k -n flux-system wait gitrepository/prod --for=condition=Ready --timeout=10s
+    k -n "$FLUX_NAMESPACE" wait deployment --all --for=condition=Available --timeout=10s
+  wait_ready cluster "GitRepository $FLUX_NAMESPACE/$PLATFORM (Flux fetches gitops.url: push this tree there)" \
+    900 k -n "$FLUX_NAMESPACE" wait "gitrepository/$PLATFORM" --for=condition=Ready --timeout=10s
 }
 
 # layer NAME TIMEOUT: ask Flux to reconcile the layer now, then wait until every object of it is healthy.
 layer() {
-  flux --context "$CONTEXT" reconcile kustomization "$1" --namespace flux-system >/dev/null 2>&1 || true
-  wait_ready "$1" "Kustomization flux-system/$1" "$2" \
-    k -n flux-system wait "kustomization/$1" --for=condition=Ready --timeout=10s
+  flux --context "$CONTEXT" reconcile kustomization "$1" --namespace "$FLUX_NAMESPACE" >/dev/null 2>&1 || true
+  wait_ready "$1" "Kustomization $FLUX_NAMESPACE/$1" "$2" \
+    k -n "$FLUX_NAMESPACE" wait "kustomization/$1" --for=condition=Ready --timeout=10s
 }
 
 step_vault-unseal() {
@@ -149,14 +151,14 @@ step_vault-unseal() {
   local key
   key="$(sed -n 's/^Unseal Key 1: //p' "$STATE/vault-init")"
   vault_exec vault-0 vault status >/dev/null 2>&1 || vault_exec vault-0 vault operator unseal "$key" >/dev/null \
-    || fail vault-unseal "unsealing vault-0"
-  wait_ready vault-unseal "Vault server vault-0 (unsealed)" 900 vault_exec vault-0 vault status
+    || fail vault-unseal 'unsealing vault-0'
+  wait_ready vault-unseal 'Vault server vault-0 (unsealed)' 900 vault_exec vault-0 vault status
   vault_exec vault-1 vault status >/dev/null 2>&1 || vault_exec vault-1 vault operator unseal "$key" >/dev/null \
-    || fail vault-unseal "unsealing vault-1"
-  wait_ready vault-unseal "Vault server vault-1 (unsealed)" 900 vault_exec vault-1 vault status
+    || fail vault-unseal 'unsealing vault-1'
+  wait_ready vault-unseal 'Vault server vault-1 (unsealed)' 900 vault_exec vault-1 vault status
   vault_exec vault-2 vault status >/dev/null 2>&1 || vault_exec vault-2 vault operator unseal "$key" >/dev/null \
-    || fail vault-unseal "unsealing vault-2"
-  wait_ready vault-unseal "Vault server vault-2 (unsealed)" 900 vault_exec vault-2 vault status
+    || fail vault-unseal 'unsealing vault-2'
+  wait_ready vault-unseal 'Vault server vault-2 (unsealed)' 900 vault_exec vault-2 vault status
 }
 
 step_vault-config() {
@@ -232,7 +234,7 @@ up() {
 }
 
 teardown() {
-  flux uninstall --namespace flux-system --silent || true
+  flux uninstall --namespace "$FLUX_NAMESPACE" --silent || true
   rm -rf "$STATE"
   log "removed the Flux installation and $STATE"
 }
