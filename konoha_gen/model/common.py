@@ -156,6 +156,14 @@ LabelValue = Annotated[
              "a label value is empty or at most 63 alphanumerics, '-', '_' or '.', starting and ending with an "
              "alphanumeric (apimachinery IsValidLabelValue)"),
 ]
+# A key of a Kubernetes Secret's data (apimachinery IsConfigMapKey): where VSO writes each key of a Vault secret.
+SecretKey = Annotated[
+    str,
+    Field(max_length=253),
+    pattern_rule("secret_key", r"[-._a-zA-Z0-9]+",
+             "a secret key becomes a key of a Kubernetes Secret: letters, digits, '-', '_' and '.' only "
+             "(apimachinery IsConfigMapKey)"),
+]
 # DNS-1123 subdomain (apimachinery IsDNS1123Subdomain), e.g. an IngressClass name.
 DnsSubdomain = Annotated[
     str,
