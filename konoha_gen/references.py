@@ -50,9 +50,9 @@ class _Collector:
         hint += f"valid: {', '.join(choices)}" if choices else f"declare a {what} first"
         self.error(path, f"unknown {what} '{value}'", hint, key=key)
 
-    def requires(self, enabled: bool, path: PathKey, what: str, switch: str) -> None:
+    def requires(self, enabled: bool, path: PathKey, what: str, switch: str, reason: str | None = None) -> None:
         if not enabled:
-            self.error(path, f"refers to {what}, which is disabled ({switch}: false)",
+            self.error(path, f"refers to {what}, which is disabled ({reason or f'{switch}: false'})",
                        f"enable {what} or remove this reference")
 
 
@@ -258,7 +258,7 @@ def _check_services(d: PlatformDocument, c: _Collector) -> None:
     for index, name in enumerate(grafana.dashboards if grafana.enabled else ()):
         component = dashboards[name]
         c.requires(component.enabled(s), (*SPEC, "observability", "grafana", "dashboards", index), name,
-                   component.switch)
+                   component.switch, component.off_reason(s) if component.off_reason else None)
     if grafana.enabled:
         c.requires(s.observability.metrics.enabled, (*SPEC, "observability", "grafana"), "Prometheus",
                    "spec.observability.metrics.enabled")

@@ -170,6 +170,8 @@ class ComponentDef:
     layer: str
     enabled: Callable[[PlatformSpec], bool]
     switch: str  # the spec setting that turns it on, as messages name it
+    #: why `enabled` is false, when more than the switch decides it (default: "<switch>: false")
+    off_reason: Callable[[PlatformSpec], str] | None = None
     depends_on: Callable[[PlatformSpec], Iterable[str]] = _nothing
     catalog: str | None = None  # CATALOG key: chart and versions
     service: ServiceDef | None = None

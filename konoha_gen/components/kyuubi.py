@@ -180,6 +180,8 @@ COMPONENT = ComponentDef(
     # Without servers there is nothing to run, scrape or chart: the component deploys nothing (M4, issue 14).
     enabled=lambda spec: spec.compute.kyuubi.enabled and bool(spec.compute.kyuubi.servers),
     switch="spec.compute.kyuubi.enabled",
+    off_reason=lambda spec: ("spec.compute.kyuubi.servers is empty, so Kyuubi deploys nothing"
+                             if spec.compute.kyuubi.enabled else "spec.compute.kyuubi.enabled: false"),
     depends_on=lambda spec: ["spark", "hive-metastore", "minio", "vault-secrets-operator"],
     workloads=lambda spec: tuple(("StatefulSet", f"kyuubi-{k.name}") for k in spec.compute.kyuubi.servers),
     lake_user=True,

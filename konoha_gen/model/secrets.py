@@ -21,7 +21,8 @@ class Vault(SpecModel):
 
 class GeneratedSecret(SpecModel):
     path: VaultPath = Field(description="KV path under the mount, e.g. minio/root")
-    keys: list[SecretKey] = Field(min_length=1, description="keys to fill with random values, e.g. [username, password]")
+    keys: list[SecretKey] = Field(min_length=1,
+                                  description="keys to fill with random values, e.g. [username, password]")
     length: int = Field(32, ge=16, le=128, description="length of each generated value (default 32)")
 
 
