@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 import yaml
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from konoha_gen.resolved import Platform
 
@@ -23,11 +23,18 @@ Doc = dict[str, Any]
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """libyaml's emitter when present (several times faster).
 
-    List items sit at their key's indent, as kubectl prints them. Plain scalars skip the representer's generic
+    List items sit at their key's indent, as kubectl prints them. Never anchors and aliases: an object that
+    appears twice is written out twice, as Kubernetes manifests are. Plain data skips the representer's generic
     dispatch, and whether a string may go unquoted is decided once per distinct string: the output is the same."""
 
     def represent_data(self, data: Any) -> Any:
         kind = type(data)
+        if kind is dict:
+            return MappingNode("tag:yaml.org,2002:map", [(self.represent_data(key), self.represent_data(value))
+                                                         for key, value in data.items()], flow_style=False)
+        if kind is list:
+            return SequenceNode("tag:yaml.org,2002:seq", [self.represent_data(item) for item in data],
+                                flow_style=False)
         if kind is str:
             return ScalarNode("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
         if kind is bool:
