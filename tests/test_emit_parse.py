@@ -39,3 +39,10 @@ def test_a_dump_below_a_header_reads_as_its_documents() -> None:
     documents = ({"kind": "A", "data": {"k": "yes"}}, {"kind": "B"})
     text = "# generated\n" + dump(*documents)
     assert load_documents(text) == documents == tuple(yaml.safe_load_all(text))
+
+
+def test_an_object_that_appears_twice_is_written_twice_without_anchors() -> None:
+    labels = {"app": "x"}
+    text = dump({"metadata": {"labels": labels}, "spec": {"selector": labels}})
+    assert "&" not in text and "*" not in text
+    assert yaml.safe_load(text) == {"metadata": {"labels": {"app": "x"}}, "spec": {"selector": {"app": "x"}}}
