@@ -26,7 +26,7 @@ from typing import Any
 
 from konoha_gen.artifact import Artifact
 from konoha_gen.catalog import CATALOG
-from konoha_gen.check.endpoints import BUCKET_URI
+from konoha_gen.check.endpoints import bucket_names
 from konoha_gen.check.k8s import load_documents
 from konoha_gen.check.monitors import applied_files
 from konoha_gen.components import flux
@@ -190,7 +190,7 @@ def _document(step: _Step, path: str, doc: dict[str, Any], platform: Platform, t
     if group not in BUILT_IN_GROUPS:
         step.requires.append((("crd", f"{group}/{kind}"), path, what))
     if kind in BUCKET_USERS:  # they write to the object store as soon as they run
-        for bucket in sorted({b for text in strings(body) for b in BUCKET_URI.findall(text)}):
+        for bucket in sorted(set(bucket_names("\n".join(strings(body))))):
             step.requires.append((("bucket", bucket), path, what))
     if kind == "HelmRelease":
         return _release(step, path, what, body, texts)

@@ -37,7 +37,17 @@ CHECK = "endpoints"
 _ADDRESS = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)"
                       r"\.svc(?:\.cluster\.local)?"
                       r"(?::(\d+))?(?![A-Za-z0-9-])")
-BUCKET_URI = re.compile(r"\bs3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
+_BUCKET_URI = re.compile(r"s3a?://([a-z0-9][-a-z0-9.]*[a-z0-9])")
+_WORD = re.compile(r"\w")
+
+
+def bucket_names(text: str) -> list[str]:
+    """The bucket of every s3:// or s3a:// URI in `text` (at a word boundary). The regex starts with its literal so
+    the engine can skip ahead to it (with a leading \\b it tries every position: 40 times slower)."""
+    return [match.group(1) for match in _BUCKET_URI.finditer(text)
+            if match.start() == 0 or not _WORD.match(text, match.start() - 1)]
+
+
 #: Always there: the API server Spark submits to.
 BUILT_IN = {("kubernetes", "default"): (443,)}
 
@@ -97,7 +107,8 @@ def _addresses(artifact: Artifact) -> Iterator[tuple[str, str, int | None]]:
         if ".svc" in line:  # the regex has no literal prefix to skip ahead with: look only where one can match
             for match in _ADDRESS.finditer(line):
                 yield match.group(1), match.group(3), int(match.group(5)) if match.group(5) else None
-    if artifact.path.endswith((".yml", ".yaml")):  # host and port as sibling keys (dbt profiles, database settings)
+    if artifact.path.endswith((".yml", ".yaml")) and "host" in artifact.content and "port" in artifact.content:
+        # host (or hostname) and port as sibling keys (dbt profiles, database settings)
         try:
             documents = load_documents(artifact.content)
         except yaml.YAMLError:
@@ -182,7 +193,7 @@ def _buckets(artifacts: list[Artifact]) -> list[OutputProblem]:
     for artifact in artifacts:
         if artifact.path.startswith("terraform/"):
             continue
-        for bucket in sorted(set(BUCKET_URI.findall(artifact.content)) - created):
+        for bucket in sorted(set(bucket_names(artifact.content)) - created):
             problems.append(OutputProblem(artifact.path, f"refers to bucket '{bucket}', which terraform/30-storage "
                                                          "does not create "
                                                          f"(buckets: {', '.join(sorted(created)) or 'none'})", CHECK))
