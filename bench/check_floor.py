@@ -1,7 +1,7 @@
 """Whole-process wall clock of `check` and `build`, as ratios to the import floor, in one run (issue 14 §5).
 
 The floor: a fresh `python -c` that imports every runtime dependency konoha-gen declares in pyproject.toml and
-nothing of konoha-gen: pydantic, jinja2, click, yaml (PyYAML), jsonschema, referencing,
+nothing of konoha-gen: pydantic, jinja2, click, yaml (PyYAML), jsonschema, jsonschema_rs, referencing,
 kubernetes_validate, detect_secrets and hcl2 (python-hcl2). A konoha-gen command that needs them all cannot
 start faster; one that needs few (the `check` fast path imports only click) can beat it.
 
@@ -36,7 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 BIN = Path(sys.executable).parent
-FLOOR_IMPORTS = ("pydantic", "jinja2", "click", "yaml", "jsonschema", "referencing",
+FLOOR_IMPORTS = ("pydantic", "jinja2", "click", "yaml", "jsonschema", "jsonschema_rs", "referencing",
                  "kubernetes_validate", "detect_secrets", "hcl2")
 SOURCE_COUNTS = (10, 100, 500, 1000)
 TENANTS = 100

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
+import jsonschema_rs
 import yaml
 from referencing import Registry, Resource
 
@@ -58,13 +59,31 @@ def is_kubernetes_file(path: str) -> bool:
             and not name.startswith("values") and name != "kustomizeconfig.yaml")
 
 
+@dataclass(frozen=True)
+class _Schema:
+    """One kind's schema file, with the validators built from it on first use."""
+
+    path: Path
+    core: bool  # a Kubernetes schema (JSON Schema 2020-12, $refs into _definitions.json), else a CRD's (draft 7)
+
+    def is_valid(self, doc: dict[str, Any]) -> bool:
+        return bool(_fast_validator(self.path, self.core).is_valid(doc))
+
+    def iter_errors(self, doc: dict[str, Any]) -> Iterator[Any]:
+        return cast(Iterator[Any], (_core_validator if self.core else _crd_validator)(self.path).iter_errors(doc))
+
+
 class SchemaSet:
-    """Validators for one Kubernetes version and one CRD schema folder, built once per kind."""
+    """Validators for one Kubernetes version and one CRD schema folder, built once per kind.
+
+    A document is validated by jsonschema-rs first, in compiled code; only a document it finds invalid is
+    validated again by jsonschema, whose error messages and paths the reports show. Both implement the same drafts
+    with formats not asserted (tests/test_schema_validators.py holds them to the same verdicts)."""
 
     def __init__(self, kubernetes_version: str, crd_dir: Path | None = None) -> None:
         self.core_dir = _core_dir(kubernetes_version)
         self.crd_dir = crd_dir or VENDORED
-        self._validators: dict[tuple[str, str], Any] = {}
+        self._schemas: dict[tuple[str, str], _Schema | None] = {}
 
     def errors(self, doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
         """(field path, message) for each problem of one document."""
@@ -72,27 +91,29 @@ class SchemaSet:
         if not isinstance(api_version, str) or not isinstance(kind, str):
             yield "<root>", "not a Kubernetes object: apiVersion and kind are required"
             return
-        if (api_version, kind) not in self._validators:
-            self._validators[(api_version, kind)] = self._validator(api_version, kind)
-        validator = self._validators[(api_version, kind)]
-        if validator is None:
+        if (api_version, kind) not in self._schemas:
+            self._schemas[(api_version, kind)] = self._schema(api_version, kind)
+        schema = self._schemas[(api_version, kind)]
+        if schema is None:
             yield "<root>", (f"no schema for {api_version} {kind} "
                              f"(neither Kubernetes {self.core_dir.name} nor {self.crd_dir})")
             return
-        for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+        if schema.is_valid(doc):
+            return
+        for error in sorted(schema.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
             yield ".".join(str(p) for p in error.absolute_path) or "<root>", error.message
 
-    def _validator(self, api_version: str, kind: str) -> Any:
+    def _schema(self, api_version: str, kind: str) -> _Schema | None:
         group, _, version = api_version.rpartition("/")
         if group.startswith("kustomize.config.k8s.io") and kind == "Kustomization":
-            return _crd_validator(self.crd_dir / "kustomization-file.json")
+            return _Schema(self.crd_dir / "kustomization-file.json", core=False)
         # rbac.authorization.k8s.io/v1 -> rbac-v1; v1 -> v1 (kubernetes-validate's file names)
         flat = _GROUP_PREFIX.sub(r"\1-", api_version)
         core = self.core_dir / f"{kind.lower()}-{flat}.json"
         if core.is_file():
-            return _core_validator(core)
+            return _Schema(core, core=True)
         crd = self.crd_dir / f"{kind}-{group.split('.')[0]}-{version}.json".lower()
-        return _crd_validator(crd) if crd.is_file() else None
+        return _Schema(crd, core=False) if crd.is_file() else None
 
 
 def _core_dir(kubernetes_version: str) -> Path:
@@ -112,20 +133,39 @@ def _minor(version: str) -> tuple[int, int]:
 
 @cache
 def _definitions(core_dir: Path) -> Registry:
-    contents = json.loads((core_dir / "_definitions.json").read_text())
-    return Resource.from_contents(contents) @ Registry()
+    return Resource.from_contents(_read_schema(core_dir / "_definitions.json")) @ Registry()
 
 
 @cache
 def _core_validator(path: Path) -> Any:
-    schema = json.loads(path.read_text())
+    schema = _read_schema(path)
     registry = Resource.from_contents(schema) @ _definitions(path.parent)
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 @cache
 def _crd_validator(path: Path) -> Any:
-    return jsonschema.Draft7Validator(json.loads(path.read_text()))
+    return jsonschema.Draft7Validator(_read_schema(path))
+
+
+@cache
+def _read_schema(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+@cache
+def _fast_registry(core_dir: Path) -> Any:
+    definitions = _read_schema(core_dir / "_definitions.json")
+    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
+
+
+@cache
+def _fast_validator(path: Path, core: bool) -> Any:
+    """jsonschema-rs's validator of one schema file; formats are not asserted, as jsonschema does by default."""
+    if core:
+        return jsonschema_rs.Draft202012Validator(_read_schema(path), validate_formats=False,
+                                                  registry=_fast_registry(path.parent))
+    return jsonschema_rs.Draft7Validator(_read_schema(path), validate_formats=False)
 
 
 
