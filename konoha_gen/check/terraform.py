@@ -1,28 +1,17 @@
 """Reading generated Terraform back: Vault roles and policies as Terraform would apply them.
 
-The wiring check compares these with the VSO objects; parsing the HCL (python-hcl2)
-rather than asking the emitter keeps the check honest about what is in out/.
+The wiring check compares these with the VSO objects. A vault.tf the emitter rendered is read from the record it
+kept of that exact text (konoha_gen/vault_grants.py); any other text is parsed with python-hcl2.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from konoha_gen.artifact import Artifact
-
-
-@dataclass(frozen=True)
-class TerraformRole:
-    """A Vault Kubernetes-auth role as terraform/10-vault declares it."""
-
-    name: str
-    service_accounts: tuple[str, ...]
-    namespaces: tuple[str, ...]
-    policies: tuple[str, ...]
-
+from konoha_gen.vault_grants import TerraformRole, recorded
 
 _POLICY_PATH = re.compile(r'path\s+"(?P<path>[^"]+)"\s*\{(?P<body>[^}]*)\}')
 _CAPABILITIES = re.compile(r'capabilities\s*=\s*\[(?P<list>[^\]]*)\]')
@@ -66,7 +55,19 @@ def granted_reads(policy_text: str) -> set[str]:
 
 
 def vault_roles_and_policies(artifacts: list[Artifact]) -> tuple[dict[str, TerraformRole], dict[str, set[str]]]:
-    """(role name -> TerraformRole, policy name -> KV API paths it grants read on)."""
+    """(role name -> TerraformRole, policy name -> KV API paths it grants read on): as the emitter recorded them for
+    a file's exact text (konoha_gen/vault_grants.py), else parsed."""
+    roles, policies = parsed_roles_and_policies([a for a in artifacts if recorded(a.content) is None])
+    for artifact in artifacts:
+        grants = recorded(artifact.content)
+        if grants is not None:
+            roles.update(grants.roles)
+            policies.update({name: set(paths) for name, paths in grants.policies.items()})
+    return roles, policies
+
+
+def parsed_roles_and_policies(artifacts: list[Artifact]) -> tuple[dict[str, TerraformRole], dict[str, set[str]]]:
+    """The same, read off the HCL with python-hcl2."""
     policy_resources = _resources(artifacts, "vault_policy")
     policies = {_unquote(attrs["name"]): granted_reads(_unquote(attrs["policy"]))
                 for attrs in policy_resources.values()}

@@ -26,11 +26,12 @@ import yaml
 from konoha_gen.artifact import Artifact
 from konoha_gen.check import monitors
 from konoha_gen.check.k8s import SECRET_NAME_KEY, is_kubernetes_file, load_documents
-from konoha_gen.check.terraform import TerraformRole, vault_roles_and_policies
+from konoha_gen.check.terraform import vault_roles_and_policies
 from konoha_gen.errors import OutputProblem
 from konoha_gen.quoting import properties_load
 from konoha_gen.resolved import Platform
 from konoha_gen.stages import VAULT
+from konoha_gen.vault_grants import TerraformRole
 
 CHECK = "wiring"
 

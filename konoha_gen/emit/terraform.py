@@ -25,6 +25,7 @@ from konoha_gen.components.vault_secrets_operator import AUDIENCE
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 from konoha_gen.stages import CLUSTER, IDENTITY, STORAGE, VAULT, TerraformStage
 from konoha_gen.templating import render
+from konoha_gen.vault_grants import TerraformRole, VaultGrants, record
 
 FILES = ("providers.tf", "main.tf", "variables.tf", "outputs.tf")
 #: What a service reading and writing the lakehouse may do in the warehouse bucket.
@@ -82,9 +83,14 @@ def _vault(platform: Platform) -> list[Artifact]:
                   "keys": [k for k in e.keys if k not in dict(e.fixed)], "all_keys": list(e.keys)}
                  for e in platform.secrets if e.generated and e.path not in oidc_paths]
     files = _files(VAULT, "providers.tf", "variables.tf", "vault.tf", "secrets.tf", "outputs.tf")
-    return _render(VAULT, files, ["vault", *(["random"] if generated else [])],
-                   kv_mount=vault.kv_mount, kubernetes_auth_mount=vault.kubernetes_auth_mount, roles=roles,
-                   generated=generated, vault_address=f"http://{VAULT.address}")
+    artifacts = _render(VAULT, files, ["vault", *(["random"] if generated else [])],
+                        kv_mount=vault.kv_mount, kubernetes_auth_mount=vault.kubernetes_auth_mount, roles=roles,
+                        generated=generated, vault_address=f"http://{VAULT.address}")
+    # vault.tf.j2 declares one policy per role, named after it, granting read on <mount>/data/<path> of its paths
+    record(next(a.content for a in artifacts if a.path == f"{VAULT.folder}/vault.tf"), VaultGrants(
+        {r.name: TerraformRole(r.name, (r.service_account,), (r.namespace,), (r.name,)) for r in platform.vault_roles},
+        {r.name: frozenset(f"{vault.kv_mount}/data/{path}" for path in r.paths) for r in platform.vault_roles}))
+    return artifacts
 
 
 def _identity(platform: Platform) -> list[Artifact]:
