@@ -1,12 +1,17 @@
 """The secret scan: no artifact may carry anything that looks like a credential.
 
 Two passes over every artifact:
-- structural (YAML/JSON): a key that holds a credential (password, secretKey,
-  token, clientSecret, ...) must not hold a literal; keys that *name* a Secret
-  or a key inside one (existingSecret, passwordKey, secretName, ...) are fine;
-- textual (every line of every file): detect-secrets' detectors for private
-  keys, cloud and VCS tokens, `password=...`-style keywords and high-entropy
-  strings.
+- structural (YAML/JSON, every key and value once): detect-secrets' detectors
+  of token-shaped credentials (private keys, cloud and VCS tokens, JWTs, URL
+  passwords), whatever key holds them; and a key that holds a credential
+  (password, secretKey, token, clientSecret, ...) must not hold a literal;
+  keys that *name* a Secret or a key inside one (existingSecret, passwordKey,
+  secretName, ...) are fine;
+- textual (every line of every file): the token detectors again where no
+  structural pass read the values (other formats, comments), `password=...`-
+  style keywords and high-entropy quoted strings.
+Each distinct text is scanned once, and a detector runs only on text that
+holds one of its own patterns.
 Only references pass: `${ENV:...}`, `${file:...}` / `${directory:...}` /
 `${secrets:...}` (Kafka config providers), `vault:...`, Grafana's
 `$__env{...}` / `$__file{...}`, and Secret references (`secretKeyRef`). A
