@@ -46,6 +46,12 @@ def with_header(artifact: Artifact, spec_file: str) -> Artifact:
     return Artifact(artifact.path, f"{interpreter}{header}\n{body}", artifact.emitter)
 
 
+def below_header(content: str) -> str:
+    """The text below a leading comment line (the header with_header adds to a file without `#!`), else all of it:
+    what an emitter produced, for the records kept of emitted text (kube.dump, vault_grants)."""
+    return content.partition("\n")[2] if content.startswith("#") else content
+
+
 def split_interpreter(content: str) -> tuple[str, str]:
     """(the `#!` line with its newline, or "", the rest): a script's interpreter line must stay first, so the
     generated-file header goes below it."""

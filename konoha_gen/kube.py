@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from konoha_gen.artifact import below_header
 from konoha_gen.resolved import Platform
 
 Doc = dict[str, Any]
@@ -99,7 +100,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 def load_documents(text: str) -> tuple[Any, ...]:
     """The YAML documents of a text, read once per content (the checks and the budget share them): those dump()
     wrote it from (below a header comment, if any), a JSON text's one value, or else parsed."""
-    dumped = _DUMPED.get(text.partition("\n")[2] if text.startswith("#") else text)
+    dumped = _DUMPED.get(below_header(text))
     if dumped is not None:
         return dumped
     if text.startswith("{"):

@@ -11,6 +11,11 @@ import hashlib
 MAX_K8S_NAME = 63
 
 
+def kv_api_path(mount: str, path: str) -> str:
+    """The Vault API path of a KV v2 secret: what a policy grants and what VSO reads (`<mount>/data/<path>`)."""
+    return f"{mount}/data/{path}"
+
+
 def dashboard_configmap(name: str) -> str:
     """The ConfigMap holding dashboard `name` for Grafana's sidecar."""
     return f"grafana-dashboard-{name}"

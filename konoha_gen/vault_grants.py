@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from konoha_gen.artifact import below_header
+
 
 @dataclass(frozen=True)
 class TerraformRole:
@@ -37,4 +39,4 @@ def record(text: str, grants: VaultGrants) -> None:
 
 def recorded(text: str) -> VaultGrants | None:
     """The grants recorded for `text`, or for `text` below its generated-file header comment."""
-    return _RECORDED.get(text) or (_RECORDED.get(text.partition("\n")[2]) if text.startswith("#") else None)
+    return _RECORDED.get(below_header(text))

@@ -28,6 +28,7 @@ from konoha_gen.check import monitors
 from konoha_gen.check.k8s import SECRET_NAME_KEY, is_kubernetes_file, load_documents
 from konoha_gen.check.terraform import vault_roles_and_policies
 from konoha_gen.errors import OutputProblem
+from konoha_gen.names import kv_api_path
 from konoha_gen.quoting import properties_load
 from konoha_gen.resolved import Platform
 from konoha_gen.stages import VAULT
@@ -159,7 +160,7 @@ def _check_vault(statics: list[tuple[str, dict[str, Any]]], auths: dict[tuple[st
             problems.append(OutputProblem(path, f"role {role.name} is bound to {list(role.service_accounts)} in "
                                           f"{list(role.namespaces)}, not exactly {kube['serviceAccount']} "
                                           f"in {namespace}", CHECK))
-        api_path = f"{spec['mount']}/data/{spec['path']}"
+        api_path = kv_api_path(spec["mount"], spec["path"])
         read_by_role.setdefault(role.name, set()).add(api_path)
         granted = set().union(*(policies.get(p, set()) for p in role.policies))
         if api_path not in granted:

@@ -22,6 +22,7 @@ from konoha_gen.catalog import TERRAFORM_PROVIDERS, TERRAFORM_VERSION, upstream
 from konoha_gen.components.chart_values import admin_group
 from konoha_gen.components.spark import EVENT_LOG_PREFIX
 from konoha_gen.components.vault_secrets_operator import AUDIENCE
+from konoha_gen.names import kv_api_path
 from konoha_gen.resolved import FLUX_NAMESPACE, Platform
 from konoha_gen.stages import CLUSTER, IDENTITY, STORAGE, VAULT, TerraformStage
 from konoha_gen.templating import render
@@ -76,8 +77,10 @@ def _vault(platform: Platform) -> list[Artifact]:
     """Mount, Kubernetes auth, one policy + role per consuming workload, generated secrets."""
     vault = platform.spec.secrets.vault
     oidc_paths = {c.vault_path for c in platform.oidc_clients}
+    policy_paths = {r.name: list(dict.fromkeys(kv_api_path(vault.kv_mount, path) for path in r.paths))
+                    for r in platform.vault_roles}
     roles = [{"resource": identifier(r.component), "name": r.name, "namespace": r.namespace,
-              "service_accounts": [r.service_account], "paths": list(r.paths), "audiences": [AUDIENCE]}
+              "service_accounts": [r.service_account], "policy_paths": policy_paths[r.name], "audiences": [AUDIENCE]}
              for r in platform.vault_roles]
     generated = [{"resource": identifier(e.path), "path": e.path, "length": e.length, "fixed": dict(e.fixed),
                   "keys": [k for k in e.keys if k not in dict(e.fixed)], "all_keys": list(e.keys)}
@@ -86,10 +89,10 @@ def _vault(platform: Platform) -> list[Artifact]:
     artifacts = _render(VAULT, files, ["vault", *(["random"] if generated else [])],
                         kv_mount=vault.kv_mount, kubernetes_auth_mount=vault.kubernetes_auth_mount, roles=roles,
                         generated=generated, vault_address=f"http://{VAULT.address}")
-    # vault.tf.j2 declares one policy per role, named after it, granting read on <mount>/data/<path> of its paths
+    # vault.tf.j2 declares one policy per role, named after it, granting read on exactly its policy_paths
     record(next(a.content for a in artifacts if a.path == f"{VAULT.folder}/vault.tf"), VaultGrants(
         {r.name: TerraformRole(r.name, (r.service_account,), (r.namespace,), (r.name,)) for r in platform.vault_roles},
-        {r.name: frozenset(f"{vault.kv_mount}/data/{path}" for path in r.paths) for r in platform.vault_roles}))
+        {name: frozenset(paths) for name, paths in policy_paths.items()}))
     return artifacts
 
 
